@@ -1,0 +1,1 @@
+"""Ticket stores: SQLite (embedded default) and PostgreSQL (several machines, one store)."""

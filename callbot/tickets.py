@@ -1,0 +1,123 @@
+"""The data that flows from a call into the ticket store.
+
+Tickets are shaped like Open311 GeoReport v2 service requests (``service_code``,
+``description``, ``status``, ``requested_datetime``…) so that city systems can read them,
+plus the callbot's own fields (caller and callback numbers, per-slot provenance, call id,
+recording, transcript turns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    WEB = "web"
+    CHAT = "chat"
+
+
+class SlotSource(StrEnum):
+    SPEECH = "speech"
+    KEYPAD = "keypad"
+    NETWORK = "network"  # e.g. the caller's number from Asterisk
+    SUPERVISOR = "supervisor"  # corrected by a person on the dashboard
+
+
+class Speaker(StrEnum):
+    CALLER = "caller"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class TurnKind(StrEnum):
+    SPEECH = "speech"  # caller speech, text from the recogniser
+    KEYPAD = "keypad"  # caller DTMF digits
+    PROMPT = "prompt"  # what the bot said
+    SILENCE = "silence"  # the caller said nothing before the timeout
+    EVENT = "event"  # hang-up, hand-back, protocol error, …
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class CallEndReason(StrEnum):
+    COMPLETED = "completed"  # the dialog reached its goodbye
+    CALLER_HANGUP = "caller_hangup"  # TCP closed by Asterisk
+    HANDED_BACK = "handed_back"  # returned to the human queue
+    NO_INPUT = "no_input"  # silent caller, ended politely
+    PROTOCOL_ERROR = "protocol_error"  # malformed frames from the peer
+    SERVER_ERROR = "server_error"  # our own failure; the ticket still exists
+    SHUTDOWN = "shutdown"  # the server stopped while the call was up
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    """One captured fact, with where it came from and how sure we are."""
+
+    name: str  # "case_type", "place", "callback_number", …
+    value: str  # normalised value, e.g. "essentials", "Quận 3", "0903456789"
+    source: SlotSource
+    confidence: float  # 0..1
+    heard: str = ""  # the text (or digits) it was taken from
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One step of the conversation, persisted the moment it happens."""
+
+    call_id: str
+    seq: int  # 0, 1, 2 … per call, in order
+    at: datetime
+    speaker: Speaker
+    kind: TurnKind
+    text: str
+    confidence: float | None = None
+    # Offsets into the call's recording, so a dashboard can seek to the turn.
+    start_ms: int | None = None
+    end_ms: int | None = None
+    slot_updates: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    call_id: str  # the AudioSocket UUID (canonical lower-case hex with dashes)
+    started_at: datetime
+    caller_number: str | None = None  # from the network (AMI correlation), if known
+    channel_name: str | None = None  # Asterisk channel, if known
+    recording_path: str | None = None  # relative to the recordings directory
+    channel: Channel = Channel.VOICE
+
+
+@dataclass
+class Ticket:
+    id: int  # the short number read out to the caller
+    call_id: str | None
+    channel: Channel
+    status: TicketStatus
+    complete: bool  # every required slot captured and confirmed
+    service_code: str | None = None  # case type
+    description: str = ""
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+    caller_number: str | None = None
+    callback_number: str | None = None
+    admin_unit: str | None = None  # current (2025) unit name when known
+    agency_responsible: str | None = None
+    requested_datetime: datetime = field(default_factory=utcnow)
+    updated_datetime: datetime = field(default_factory=utcnow)
+    expected_datetime: datetime | None = None
+    end_reason: CallEndReason | None = None
+    recording_path: str | None = None
