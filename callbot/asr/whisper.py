@@ -1,0 +1,273 @@
+"""Whisper (faster-whisper / CTranslate2) behind the AsrEngine interface.
+
+Whisper is not a streaming recogniser: a stream only buffers the caller's utterance, and
+``finish()`` decodes it in one go on a thread pool, after the endpointer has cut it.
+
+Two choices here are for speed on a small CPU box, measured in docs/performance.md:
+
+* The encoder normally sees a fixed 30 s window (3,000 mel frames), padded with zeros, so a
+  2 s answer costs as much as a 30 s one. CTranslate2 accepts a shorter window, so we cut it
+  to the utterance plus ``window_pad_s`` (2 s by default): about 4x faster, a few points of
+  WER worse. ``window_pad_s=None`` restores the 30 s window.
+* One greedy pass (beam 1), no temperature fallback, no timestamps, no previous-text
+  conditioning, no VAD filter: the call session already did endpointing, and a turn must
+  come back in well under a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from callbot.asr.base import Hypothesis
+from callbot.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
+
+log = logging.getLogger(__name__)
+
+WHISPER_RATE = 16_000
+FRAMES_PER_SECOND = 100  # mel hop is 10 ms
+MAX_WINDOW_FRAMES = 3_000  # Whisper's trained 30 s window
+# A caller who talks past this is cut: it bounds memory per stream and decode time per turn.
+MAX_UTTERANCE_SECONDS = 60.0
+# Peak below this (about -60 dBFS) is line silence: no point in spending a decode on it, and
+# Whisper tends to invent a sentence for an empty window.
+SILENCE_PEAK = 0.001
+# faster-whisper uses 0.6, but the cut window inflates no_speech_prob (a clear 3 s phrase
+# scores 0.7 with a 5 s window, 0.3 with 30 s); the endpointer already heard speech.
+NO_SPEECH_PROB = 0.9
+NO_SPEECH_LOGPROB = -1.0
+# Greedy decoding can loop on noise; a turn of speech hardly exceeds this many tokens/s.
+TOKENS_PER_SECOND = 20
+MAX_TEXT_TOKENS = 200
+# Above this gzip compression ratio the text is a loop ("tôi không biết tôi không biết…"),
+# which greedy Whisper produces on noise; Whisper's own threshold.
+MAX_COMPRESSION_RATIO = 2.4
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def _lowpass_taps(half_width: int = 32) -> np.ndarray:
+    """Windowed-sinc low-pass at a quarter of the (higher) sample rate: a half-band filter."""
+    n = np.arange(-half_width, half_width + 1)
+    taps = np.sinc(n / 2) * np.hanning(2 * half_width + 3)[1:-1]
+    return (taps / taps.sum()).astype(np.float32)
+
+
+_TAPS = _lowpass_taps()
+
+
+def upsample_8k_to_16k(samples: np.ndarray) -> np.ndarray:
+    """Double the rate: zero-stuff and low-pass (images above 4 kHz removed, gain 2)."""
+    if samples.size == 0:
+        return samples.astype(np.float32)
+    stuffed = np.zeros(2 * samples.size, dtype=np.float32)
+    stuffed[::2] = samples
+    return np.convolve(stuffed, 2 * _TAPS, mode="same").astype(np.float32)
+
+
+def downsample_16k_to_8k(samples: np.ndarray) -> np.ndarray:
+    """Halve the rate: low-pass below 4 kHz, keep every other sample (telephone band)."""
+    if samples.size == 0:
+        return samples.astype(np.float32)
+    return np.convolve(samples.astype(np.float32), _TAPS, mode="same")[::2].copy()
+
+
+def pcm16_to_float(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, punctuation gone, single spaces; keeps Vietnamese letters and numerals."""
+    text = unicodedata.normalize("NFC", text).lower()
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str  # normalised
+    confidence: float
+    raw_text: str  # as Whisper wrote it, for logs
+
+
+class WhisperEngine:
+    """One CTranslate2 Whisper model per process, shared by every call.
+
+    ``num_workers`` decodes may run at once (each with ``cpu_threads`` threads); more
+    ``finish()`` calls wait in the pool's queue. Loading takes about a second: build the
+    engine once at start-up, not per call.
+    """
+
+    name = "whisper"
+    supports_phrases = False  # phrase scoring is not implemented; phrases are ignored
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        cpu_threads: int = 2,
+        num_workers: int = 1,
+        language: str = "vi",
+        window_pad_s: float | None = 2.0,
+        compute_type: str = "int8",
+    ) -> None:
+        from faster_whisper import WhisperModel  # heavy import: only when the engine is used
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.language = language
+        self.window_pad_s = window_pad_s
+        self._model = WhisperModel(
+            str(model_dir),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=num_workers,
+            local_files_only=True,
+        )
+        tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
+        self._tokenizer = tokenizer
+        self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        self._pool = ThreadPoolExecutor(max_workers=num_workers, thread_name_prefix="whisper")
+        self._closed = False
+
+    def open_stream(self, phrases: Sequence[str] | None = None) -> WhisperStream:
+        if self._closed:
+            raise RuntimeError("WhisperEngine is closed")
+        return WhisperStream(self)
+
+    async def close(self) -> None:
+        self._closed = True
+        # Wait for decodes in flight off the loop; then the model goes with the last reference.
+        await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown, True)
+
+    async def transcribe(self, pcm: bytes) -> Hypothesis:
+        """Decode one complete 8 kHz utterance (what a stream's finish() does)."""
+        if self._closed:
+            raise RuntimeError("WhisperEngine is closed")
+        loop = asyncio.get_running_loop()
+        audio_seconds = len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        started = time.perf_counter()
+        decoded = await loop.run_in_executor(self._pool, self.decode_pcm8k, pcm)
+        return Hypothesis(
+            text=decoded.text,
+            confidence=decoded.confidence,
+            audio_seconds=audio_seconds,
+            decode_seconds=time.perf_counter() - started,
+        )
+
+    # --- blocking work, on the pool ----------------------------------------------------
+
+    def decode_pcm8k(self, pcm: bytes) -> Decoded:
+        return self.decode_16k(upsample_8k_to_16k(pcm16_to_float(pcm)))
+
+    def decode_16k(self, audio: np.ndarray) -> Decoded:
+        """Blocking: decode float32 16 kHz audio. Public for benchmarks."""
+        if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+            return Decoded("", 0.0, "")
+        features = self._model.feature_extractor(audio)
+        content = features.shape[-1] - 1  # the last frame only covers the STFT padding
+        texts: list[str] = []
+        logprobs: list[float] = []
+        # Whisper sees at most 30 s at a time; longer turns are decoded window by window.
+        for start in range(0, content, MAX_WINDOW_FRAMES):
+            chunk = features[:, start : min(content, start + MAX_WINDOW_FRAMES)]
+            text, logprob = self._decode_window(chunk)
+            if text:
+                texts.append(text)
+                logprobs.append(logprob)
+        raw = " ".join(texts)
+        if not raw:
+            return Decoded("", 0.0, "")
+        confidence = math.exp(sum(logprobs) / len(logprobs))
+        return Decoded(normalise_text(raw), min(1.0, max(0.0, confidence)), raw)
+
+    def _decode_window(self, chunk: np.ndarray) -> tuple[str, float]:
+        import ctranslate2
+
+        frames = chunk.shape[-1]
+        window = self._window_frames(frames)
+        padded = np.zeros((chunk.shape[0], window), dtype=np.float32)
+        padded[:, :frames] = chunk
+        encoded = self._model.model.encode(
+            ctranslate2.StorageView.from_array(padded[np.newaxis]), to_cpu=False
+        )
+        seconds = frames / FRAMES_PER_SECOND
+        max_new = min(MAX_TEXT_TOKENS, int(seconds * TOKENS_PER_SECOND) + 10)
+        result = self._model.model.generate(
+            encoded,
+            [self._prompt],
+            beam_size=1,
+            max_length=len(self._prompt) + max_new,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
+        # generate() scores the sum of log-probs divided by the length (length_penalty 1);
+        # faster-whisper counts the end token too, and so do we.
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
+            return "", avg_logprob
+        text = self._tokenizer.decode(tokens).strip()
+        if compression_ratio(text) > MAX_COMPRESSION_RATIO:
+            log.debug("dropping a looping hypothesis: %r", text[:80])
+            return "", avg_logprob
+        return text, avg_logprob
+
+    def _window_frames(self, frames: int) -> int:
+        if self.window_pad_s is None:
+            return MAX_WINDOW_FRAMES
+        window = frames + int(self.window_pad_s * FRAMES_PER_SECOND)
+        window += window % 2  # the encoder's stride-2 convolution wants an even length
+        return min(MAX_WINDOW_FRAMES, window)
+
+
+class WhisperStream:
+    """Buffers one utterance; decoding happens in finish()."""
+
+    _max_bytes = int(MAX_UTTERANCE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH)
+
+    def __init__(self, engine: WhisperEngine) -> None:
+        self._engine = engine
+        self._buffer = bytearray()
+        self._cancelled = False
+        self._finished = False
+        self._overflow_logged = False
+
+    def accept(self, pcm: bytes) -> None:
+        if self._cancelled or self._finished:
+            return
+        room = self._max_bytes - len(self._buffer)
+        if len(pcm) > room and not self._overflow_logged:
+            self._overflow_logged = True
+            log.warning("utterance longer than %.0f s: the rest is dropped", MAX_UTTERANCE_SECONDS)
+        self._buffer += pcm[: max(0, room)]
+
+    async def finish(self) -> Hypothesis:
+        self._finished = True
+        pcm = bytes(self._buffer)
+        self._buffer.clear()
+        if self._cancelled:
+            return Hypothesis("", 0.0, 0.0, 0.0)
+        pcm = pcm[: len(pcm) - len(pcm) % SAMPLE_WIDTH]
+        return await self._engine.transcribe(pcm)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._buffer.clear()
