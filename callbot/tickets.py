@@ -121,3 +121,58 @@ class Ticket:
     expected_datetime: datetime | None = None
     end_reason: CallEndReason | None = None
     recording_path: str | None = None
+    # Added by the ticket stores (issue 5); all defaulted so existing callers still work.
+    needs_callback: bool = False  # ended incomplete: a person must call back (the callback queue)
+    status_notes: str = ""  # Open311 status_notes: the note given with the last status change
+    routing_rule: str | None = None  # which routing rule chose agency_responsible
+
+
+# Ticket fields that follow a slot: ``set_slot(call_id, SlotValue("place", …))`` also sets
+# ``ticket.admin_unit``. This is the one place the mapping is written down; both stores use it.
+SLOT_TICKET_FIELDS: dict[str, str] = {
+    "case_type": "service_code",
+    "callback_number": "callback_number",
+    "place": "admin_unit",
+    "description": "description",
+}
+
+
+# The status lifecycle. Officers move a ticket along it; each move is a history event.
+#   new ─► routed ─► accepted ─► in_progress ─► resolved ─► closed
+#    │        │          │            │            └─► in_progress  (reopened: not actually fixed)
+#    └────────┴──────────┴────────────┴─► rejected (a reason is required) ─► closed
+# ``routed`` → ``routed`` is a re-route (set_routing on a routed ticket); nothing leaves ``closed``.
+STATUS_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.ROUTED, TicketStatus.REJECTED}),
+    TicketStatus.ROUTED: frozenset({TicketStatus.ACCEPTED, TicketStatus.REJECTED}),
+    TicketStatus.ACCEPTED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.REJECTED}),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.REJECTED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.CLOSED, TicketStatus.IN_PROGRESS}),
+    TicketStatus.REJECTED: frozenset({TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
+}
+
+
+class EventKind(StrEnum):
+    """What a ticket history event records."""
+
+    CREATED = "created"
+    CALL_INFO = "call_info"  # caller number / channel learnt from the network
+    SLOT_SET = "slot_set"  # data: name, value, source, confidence, heard, old (previous or null)
+    CALL_ENDED = "call_ended"  # data: reason, complete, needs_callback
+    STATUS_CHANGED = "status_changed"  # data: from, to, note
+    ROUTED = "routed"  # data: agency, rule, expected_datetime
+    CALLBACK_DONE = "callback_done"  # data: complete, note
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One entry of a ticket's append-only history."""
+
+    id: int
+    ticket_id: int
+    at: datetime
+    actor: str  # "callbot", "router", a supervisor's login, …
+    kind: EventKind
+    data: dict[str, object] = field(default_factory=dict)
+    reason: str | None = None

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from callbot.tickets import CallEndReason, CallRecord, SlotValue, Ticket, TicketStatus, Turn
+from callbot.tickets import (
+    CallEndReason,
+    CallRecord,
+    SlotValue,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    Turn,
+)
 
 
 @dataclass(frozen=True)
@@ -19,12 +27,25 @@ class TicketFilter:
     status: TicketStatus | None = None
     complete: bool | None = None
     service_code: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | None = None  # requested_datetime >= since
+    until: datetime | None = None  # requested_datetime < until
+    needs_callback: bool | None = None  # True: the callback queue
+    agency_responsible: str | None = None
+
+
+DEFAULT_STORE_URL = "sqlite:///var/callbot.db"
 
 
 class StoreError(Exception):
     """A store operation failed (disk full, connection lost…); the message says which."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """The call or ticket named does not exist in the store."""
+
+
+class TransitionError(ValueError):
+    """A status change the lifecycle does not allow (see ``STATUS_TRANSITIONS``)."""
 
 
 class TicketStore(Protocol):
@@ -43,8 +64,13 @@ class TicketStore(Protocol):
 
     async def append_turn(self, turn: Turn) -> None: ...
 
-    async def set_slot(self, call_id: str, slot: SlotValue) -> None:
-        """Set (or replace) one slot on the call's ticket, keeping the old value in history."""
+    async def set_slot(self, call_id: str, slot: SlotValue, *, actor: str = "callbot") -> None:
+        """Set (or replace) one slot on the call's ticket, keeping the old value in history.
+
+        Some slots also set a ticket field (``case_type`` → ``service_code``…): see
+        ``callbot.tickets.SLOT_TICKET_FIELDS``. ``actor`` is who set it (a supervisor's login
+        when corrected on the dashboard).
+        """
 
     async def end_call(
         self, call_id: str, *, ended_at: datetime, reason: CallEndReason, complete: bool
@@ -60,3 +86,42 @@ class TicketStore(Protocol):
         """Newest first."""
 
     async def list_turns(self, call_id: str) -> list[Turn]: ...
+
+    # --- Status lifecycle and history (routing module, dashboard) -----------------------
+
+    async def change_status(
+        self,
+        ticket_id: int,
+        new_status: TicketStatus,
+        actor: str,
+        note: str = "",
+        reason: str | None = None,
+    ) -> Ticket:
+        """Move a ticket along ``STATUS_TRANSITIONS``; ``rejected`` needs a reason.
+
+        Raises TransitionError for a move the lifecycle forbids, NotFoundError for no ticket.
+        """
+
+    async def set_routing(
+        self,
+        ticket_id: int,
+        agency: str,
+        rule: str,
+        expected_datetime: datetime | None,
+        actor: str = "router",
+    ) -> Ticket:
+        """Assign the agency (and SLA); a ``new`` ticket becomes ``routed`` in the same step."""
+
+    async def resolve_callback(
+        self, ticket_id: int, actor: str, *, complete: bool, note: str = ""
+    ) -> Ticket:
+        """A person called the caller back: the ticket leaves the callback queue."""
+
+    async def end_stale_calls(self, started_before: datetime) -> list[int]:
+        """End calls still open that started before the cutoff (their process died).
+
+        They end as ``server_error``, incomplete, in the callback queue; returns ticket ids.
+        """
+
+    async def list_history(self, ticket_id: int) -> list[TicketEvent]:
+        """Oldest first."""

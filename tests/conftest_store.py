@@ -1,0 +1,67 @@
+"""Fixtures for the ticket store tests: every test runs against a real SQLite file and a real
+PostgreSQL schema of its own.
+
+PostgreSQL: ``CALLBOT_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
+Each test gets a uniquely named schema, dropped afterwards, so parallel runs never collide.
+When that server cannot be reached the PostgreSQL cases are skipped with the reason, unless
+``CALLBOT_TEST_REQUIRE_PG=1`` (then they fail).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from callbot.store.factory import open_store
+from callbot.store.sql_store import SqlTicketStore
+
+PG_URL = os.environ.get("CALLBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ENGINES = (
+    ["sqlite", "postgres"] if importlib.util.find_spec("callbot.store.postgres") else ["sqlite"]
+)
+
+StoreMaker = Callable[[], SqlTicketStore]
+
+
+async def _pg_reachable() -> str | None:
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"PostgreSQL at {PG_URL} unreachable: {error}"
+    await conn.close()
+    return None
+
+
+@pytest.fixture(params=ENGINES)
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL for an empty store of each engine; the schema is dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tickets.db'}"
+        return
+    problem = await _pg_reachable()
+    if problem:
+        if os.environ.get("CALLBOT_TEST_REQUIRE_PG") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    yield f"{PG_URL}?schema={schema}&pool_min=1&pool_max=20"
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SqlTicketStore]:
+    opened = await open_store(store_url)
+    try:
+        yield opened  # type: ignore[misc]
+    finally:
+        await opened.close()
