@@ -9,10 +9,10 @@ When that server cannot be reached the PostgreSQL cases are skipped with the rea
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -22,9 +22,7 @@ from callbot.store.factory import open_store
 from callbot.store.sql_store import SqlTicketStore
 
 PG_URL = os.environ.get("CALLBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ENGINES = (
-    ["sqlite", "postgres"] if importlib.util.find_spec("callbot.store.postgres") else ["sqlite"]
-)
+ENGINES = ["sqlite", "postgres"]
 
 StoreMaker = Callable[[], SqlTicketStore]
 
@@ -38,24 +36,38 @@ async def _pg_reachable() -> str | None:
     return None
 
 
-@pytest.fixture(params=ENGINES)
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL for an empty store of each engine; the schema is dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tickets.db'}"
-        return
+@asynccontextmanager
+async def private_pg_schema() -> AsyncIterator[str]:
+    """A store URL for a fresh PostgreSQL schema of this test's own, dropped afterwards."""
     problem = await _pg_reachable()
     if problem:
         if os.environ.get("CALLBOT_TEST_REQUIRE_PG") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
     schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-    yield f"{PG_URL}?schema={schema}&pool_min=1&pool_max=20"
+    # application_name lets a test find (and kill) exactly this store's connections.
+    yield f"{PG_URL}?schema={schema}&pool_min=1&pool_max=20&application_name={schema}"
     conn = await asyncpg.connect(PG_URL)
     try:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+@pytest.fixture(params=ENGINES)
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL for an empty store of each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tickets.db'}"
+        return
+    async with private_pg_schema() as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_store_url() -> AsyncIterator[str]:
+    async with private_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -441,6 +442,48 @@ async def test_a_closed_store_raises_store_error(store: SqlTicketStore) -> None:
     await store.close()
     with pytest.raises(StoreError, match="not open"):
         await store.begin_call(call_record())
+
+
+async def test_an_unreachable_postgres_raises_store_error() -> None:
+    with pytest.raises(StoreError, match="cannot open PostgreSQL"):
+        await open_store("postgresql://postgres@127.0.0.1:1/test?pool_min=1")
+
+
+async def test_a_lost_postgres_connection_raises_store_error_then_recovers(
+    pg_store_url: str,
+) -> None:
+    import asyncpg
+    from conftest_store import PG_URL
+
+    async with open_store(pg_store_url) as store:
+        call = call_record()
+        await store.begin_call(call)
+        # What a server restart or a network cut does to the pool's connections.
+        application_name = dict(parse_qsl(urlsplit(pg_store_url).query))["application_name"]
+        admin = await asyncpg.connect(PG_URL)
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = $1",
+                application_name,
+            )
+        finally:
+            await admin.close()
+        assert killed >= 1
+        outcomes = []
+        for seq in range(killed + 1):
+            try:
+                await store.append_turn(turn(call.call_id, seq))
+                outcomes.append("ok")
+            except StoreError as error:  # never a raw asyncpg error
+                assert "append_turn" in str(error)
+                outcomes.append("error")
+        # A connection the pool sees closed is replaced unnoticed; one it does not fails
+        # that one write. Either way the store carries on.
+        assert outcomes[-1] == "ok"
+        # The pool reconnected: everything written after the cut is there.
+        stored = [t.seq for t in await store.list_turns(call.call_id)]
+        assert stored == [seq for seq, outcome in enumerate(outcomes) if outcome == "ok"]
 
 
 def test_sqlite_scripts_split_where_sqlite_says() -> None:

@@ -337,7 +337,7 @@ class SqlTicketStore(ABC):
                 "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", ticket_id
             )
             if not rows:
-                await self._require_ticket(tx, ticket_id)
+                await self._require_ticket(tx, ticket_id, lock=False)
         return [
             TicketEvent(
                 id=row["id"],
@@ -533,10 +533,9 @@ class SqlTicketStore(ABC):
             raise NotFoundError(f"no call {call_id} in the ticket store")
         return int(row["id"])
 
-    async def _require_ticket(self, tx: Tx, ticket_id: int) -> TicketStatus:
-        row = await _fetchrow(
-            tx, f"SELECT status FROM tickets WHERE id = ?{self._lock_row}", ticket_id
-        )
+    async def _require_ticket(self, tx: Tx, ticket_id: int, *, lock: bool = True) -> TicketStatus:
+        suffix = self._lock_row if lock else ""
+        row = await _fetchrow(tx, f"SELECT status FROM tickets WHERE id = ?{suffix}", ticket_id)
         if row is None:
             raise NotFoundError(f"no ticket {ticket_id} in the ticket store")
         return TicketStatus(row["status"])
