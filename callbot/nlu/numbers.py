@@ -1,0 +1,206 @@
+"""Vietnamese number words ↔ numbers, as callers say them and recognisers write them.
+
+Everything here works on *folded* tokens (no diacritics): recognisers often drop tone marks,
+and the number vocabulary stays unambiguous without them, with one exception resolved by
+position: "mười" (ten) and "mươi" (tens multiplier) both fold to "muoi"; after a digit 2–9 it
+is the multiplier, otherwise it is ten. This is how a listener resolves it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callbot.nlu.text import folded_tokens
+
+# Folded digit words. "mốt" (1), "tư" (4), "lăm"/"nhăm" (5) are the forms used after a tens
+# word; callers also use them on their own when reading digits, so they are digits anywhere.
+DIGIT_WORDS: dict[str, int] = {
+    "khong": 0,
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "tu": 4,
+    "nam": 5,
+    "lam": 5,
+    "nham": 5,
+    "sau": 6,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+}
+TEN = "muoi"  # mười / mươi
+TENS_MULTIPLIERS = frozenset({"muoi", "chuc"})
+HUNDRED = "tram"
+EMPTY_TENS = frozenset({"linh", "le"})  # "ba trăm linh năm" = 305
+SCALES: dict[str, int] = {"ty": 10**9, "trieu": 10**6, "nghin": 1000, "ngan": 1000}
+NUMBER_WORDS = frozenset(DIGIT_WORDS) | TENS_MULTIPLIERS | {HUNDRED} | EMPTY_TENS | set(SCALES)
+
+_DIGIT_SPOKEN = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+# The unit after a tens word takes these forms ("hai mươi mốt", "ba mươi tư", "bốn mươi lăm").
+_UNIT_AFTER_TENS = {1: "mốt", 4: "tư", 5: "lăm"}
+
+
+@dataclass(frozen=True)
+class NumberPhrase:
+    """A number spoken as one phrase, and the digits a listener would write for it."""
+
+    value: int
+    digits: str  # "345" for "ba trăm bốn mươi lăm", "050" for "không trăm năm mươi"
+    start: int  # token index of the first word
+    end: int  # token index after the last word
+
+
+def _digit(tokens: list[str], i: int) -> int | None:
+    if i >= len(tokens):
+        return None
+    tok = tokens[i]
+    if tok in DIGIT_WORDS:
+        return DIGIT_WORDS[tok]
+    return None
+
+
+def _starts_group(tokens: list[str], i: int) -> bool:
+    """True when the digit at i opens its own tens/hundreds group ("năm trăm", "sáu mươi")."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return nxt == HUNDRED or nxt in TENS_MULTIPLIERS
+
+
+def _tens_and_units(tokens: list[str], i: int) -> tuple[int, int] | None:
+    """Parse "mười [u]", "d mươi [u]", "d chục [u]" at i → (value 10..99, end)."""
+    d = _digit(tokens, i)
+    if i < len(tokens) and tokens[i] == TEN and (i == 0 or d is None):
+        value, j = 10, i + 1
+    elif d is not None and d >= 1 and i + 1 < len(tokens) and tokens[i + 1] in TENS_MULTIPLIERS:
+        # "một mươi" is not said, but "một chục" is; "không mươi" is neither.
+        if tokens[i + 1] == TEN and d == 1:
+            return None
+        value, j = d * 10, i + 2
+    elif i < len(tokens) and tokens[i] == TEN:
+        value, j = 10, i + 1
+    else:
+        return None
+    u = _digit(tokens, j)
+    if u is not None and u != 0 and not _starts_group(tokens, j):
+        value, j = value + u, j + 1
+    return value, j
+
+
+def _below_thousand(tokens: list[str], i: int) -> tuple[int, str, int] | None:
+    """Parse one group below 1000 at i → (value, digits as spoken, end)."""
+    d = _digit(tokens, i)
+    if d is not None and i + 1 < len(tokens) and tokens[i + 1] == HUNDRED:
+        value, j = d * 100, i + 2
+        if j < len(tokens) and tokens[j] in EMPTY_TENS and _digit(tokens, j + 1) is not None:
+            value, j = value + DIGIT_WORDS[tokens[j + 1]], j + 2
+        else:
+            rest = _tens_and_units(tokens, j)
+            if rest is not None:
+                value, j = value + rest[0], rest[1]
+        return value, f"{value:03d}", j
+    tens = _tens_and_units(tokens, i)
+    if tens is not None:
+        return tens[0], f"{tens[0]:02d}", tens[1]
+    if d is not None:
+        return d, str(d), i + 1
+    return None
+
+
+def parse_number_at(tokens: list[str], i: int) -> NumberPhrase | None:
+    """The longest number phrase starting at folded token i, or None if none starts there.
+
+    Handles "ba trăm linh năm", "hai mươi mốt", "mười lăm", "hai nghìn không trăm linh năm",
+    "một triệu hai trăm nghìn"; numerals ("345") are a phrase of their own.
+    """
+    if i >= len(tokens):
+        return None
+    if tokens[i].isdigit():
+        return NumberPhrase(int(tokens[i]), tokens[i], i, i + 1)
+    first = _below_thousand(tokens, i)
+    if first is None:
+        return None
+    value, digits, j = first
+    total, last_scale, scaled = 0, 10**12, False
+    while j < len(tokens) and tokens[j] in SCALES and SCALES[tokens[j]] < last_scale:
+        last_scale = SCALES[tokens[j]]
+        total += value * last_scale
+        value, j, scaled = 0, j + 1, True
+        if j < len(tokens) and tokens[j] in EMPTY_TENS and _digit(tokens, j + 1) is not None:
+            value, j = DIGIT_WORDS[tokens[j + 1]], j + 2  # "hai nghìn lẻ năm"
+            break
+        group = _below_thousand(tokens, j)
+        if group is None:
+            break
+        value, _, j = group
+    total += value
+    return NumberPhrase(total, str(total) if scaled else digits, i, j)
+
+
+def words_to_number(text: str) -> int | None:
+    """The number a whole utterance says ("mười hai" → 12, "12" → 12), None otherwise."""
+    toks = folded_tokens(text)
+    if not toks:
+        return None
+    phrase = parse_number_at(toks, 0)
+    if phrase is None or phrase.end != len(toks):
+        return None
+    return phrase.value
+
+
+def find_numbers(tokens: list[str]) -> list[NumberPhrase]:
+    """Every number phrase in a folded token list, left to right, not overlapping."""
+    found: list[NumberPhrase] = []
+    i = 0
+    while i < len(tokens):
+        phrase = parse_number_at(tokens, i)
+        if phrase is None:
+            i += 1
+        else:
+            found.append(phrase)
+            i = phrase.end
+    return found
+
+
+def _group_words(n: int, full: bool) -> list[str]:
+    """Words for 0 < n < 1000; ``full`` says "không trăm"/"linh" inside a larger number."""
+    hundreds, rest = divmod(n, 100)
+    words: list[str] = []
+    if hundreds or full:
+        words += [_DIGIT_SPOKEN[hundreds], "trăm"]
+    if rest == 0:
+        return words
+    tens, unit = divmod(rest, 10)
+    if tens == 0:
+        if hundreds or full:
+            words.append("linh")
+        words.append(_DIGIT_SPOKEN[unit])
+    elif tens == 1:
+        words.append("mười")
+        if unit:
+            words.append("lăm" if unit == 5 else _DIGIT_SPOKEN[unit])
+    else:
+        words += [_DIGIT_SPOKEN[tens], "mươi"]
+        if unit:
+            words.append(_UNIT_AFTER_TENS.get(unit, _DIGIT_SPOKEN[unit]))
+    return words
+
+
+def number_to_words(n: int) -> str:
+    """Standard reading of 0 ≤ n < 10**12 ("305" → "ba trăm linh năm")."""
+    if not 0 <= n < 10**12:
+        raise ValueError(f"out of range: {n}")
+    if n == 0:
+        return "không"
+    words: list[str] = []
+    for scale_word, scale in (("tỷ", 10**9), ("triệu", 10**6), ("nghìn", 1000), ("", 1)):
+        group, n = divmod(n, scale)
+        if group:
+            words += _group_words(group, full=bool(words))
+            if scale_word:
+                words.append(scale_word)
+    return " ".join(words)
+
+
+def digits_to_words(digits: str) -> str:
+    """Digit by digit, as a readback of a phone number ("0903" → "không chín không ba")."""
+    return " ".join(_DIGIT_SPOKEN[int(c)] for c in digits if c.isdigit())

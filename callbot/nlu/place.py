@@ -1,0 +1,363 @@
+"""Where the person in need lives: a 2021 district or a 2025 ward/commune of HCMC.
+
+Callers name places in either scheme ("quận Gò Vấp", "phường Bến Thành", "quận 2", which no
+longer exists) and recognisers mangle the type word ("phương" for "phường") and tone marks
+("bên thành"). We look for a type word first, because it says which scheme the caller means
+("quận Gò Vấp" is the 2021 district, "phường Gò Vấp" is one of the 2025 wards it became),
+then match the words after it against that scheme's names, exactly (diacritics kept, then
+folded) and then fuzzily. Without a type word we match names anywhere in the utterance, and
+a name that is both an old district and a new ward is returned as the district (the larger
+area, correct under either reading) with the ward as an alternative and lower confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from callbot.nlu.admin_units import (
+    SCHEME_DISTRICT_2021,
+    SCHEME_WARD_2025,
+    AdminUnit,
+    district_2021_to_wards_2025,
+    districts_2021,
+    legacy_ward_to_2025,
+    wards_2025,
+)
+from callbot.nlu.extraction import Extraction
+from callbot.nlu.numbers import number_to_words, parse_number_at
+from callbot.nlu.text import fold, normalise
+
+THU_DUC_CITY = "Thành phố Thủ Đức"
+# Districts merged into TP. Thủ Đức in 2021; callers still say them.
+_FORMER_THU_DUC = {2: "Quận 2", 9: "Quận 9"}
+# Old ordinal names of the numbered districts ("quận nhất", Southern "quận nhứt").
+_ORDINALS = {"nhat": 1, "nhut": 1, "nhi": 2}
+# Folded type words; the value says which scheme the caller means.
+_TYPE_WORDS: dict[tuple[str, ...], str] = {
+    ("quan",): SCHEME_DISTRICT_2021,
+    ("q",): SCHEME_DISTRICT_2021,
+    ("huyen",): SCHEME_DISTRICT_2021,
+    ("thanh", "pho"): SCHEME_DISTRICT_2021,
+    ("tp",): SCHEME_DISTRICT_2021,
+    ("phuong",): SCHEME_WARD_2025,
+    ("p",): SCHEME_WARD_2025,
+    ("xa",): SCHEME_WARD_2025,
+    ("dac", "khu"): SCHEME_WARD_2025,
+}
+# Names that mean something else when said without a type word: the whole city, a former
+# province, or everyday words. They only count after "phường"/"xã".
+_NEEDS_TYPE_WORD = frozenset({"sai gon", "binh duong", "vung tau", "ba ria", "hoa binh", "tay nam"})
+# The city itself, which callers add at the end of an address.
+_CITY_NAMES = ("ho chi minh", "hcm", "sai gon")
+_MAX_NAME_TOKENS = 4
+_FUZZY_CUTOFF_TYPED = 78.0
+_FUZZY_CUTOFF_BARE = 80.0
+
+
+@dataclass(frozen=True)
+class Place:
+    scheme: str  # "district_2021" or "ward_2025"
+    name: str  # canonical full name: "Quận 1", "Thành phố Thủ Đức", "Phường Bến Thành"
+    unit_type: str  # "Quận", "Huyện", "Thành phố", "Phường", "Xã", "Đặc khu"
+    code: str  # national statistics code of the unit
+    # The 2025 unit(s) the place is today: the ward itself, or every ward a district became.
+    current: tuple[str, ...]
+    former: str = ""  # the older name the caller used: "Quận 2", "Phường 12, Quận Gò Vấp"
+    # Other units the same words could mean (a district and a ward with one name).
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlaceExtraction(Extraction):
+    place: Place = field(kw_only=True)
+
+
+def _place_of(unit: AdminUnit, former: str = "") -> Place:
+    if unit.scheme == SCHEME_DISTRICT_2021:
+        current = district_2021_to_wards_2025().get(unit.name, ())
+    else:
+        current = (unit.name,)
+    return Place(unit.scheme, unit.name, unit.unit_type, unit.code, current, former)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Names of one scheme, precomputed once: accented and folded, without type words."""
+
+    accented: dict[str, tuple[AdminUnit, ...]]
+    folded: dict[str, tuple[AdminUnit, ...]]
+    folded_keys: tuple[str, ...]
+    first_syllables: frozenset[str]
+
+
+def _build_index(units: tuple[AdminUnit, ...], extra: dict[str, AdminUnit]) -> _Index:
+    accented: dict[str, list[AdminUnit]] = {}
+    folded: dict[str, list[AdminUnit]] = {}
+    names = [(normalise(u.short), u) for u in units] + [(normalise(k), u) for k, u in extra.items()]
+    for name, unit in names:
+        accented.setdefault(name, []).append(unit)
+        folded.setdefault(fold(name), []).append(unit)
+    return _Index(
+        {k: tuple(v) for k, v in accented.items()},
+        {k: tuple(v) for k, v in folded.items()},
+        tuple(folded),
+        frozenset(k.split()[0] for k in folded),
+    )
+
+
+@lru_cache(maxsize=1)
+def _district_index() -> _Index:
+    named = tuple(u for u in districts_2021() if not u.short.isdigit())
+    return _build_index(named, {})
+
+
+@lru_cache(maxsize=1)
+def _ward_index() -> _Index:
+    return _build_index(wards_2025(), {})
+
+
+@lru_cache(maxsize=1)
+def _numbered_districts() -> dict[int, AdminUnit]:
+    return {int(u.short): u for u in districts_2021() if u.short.isdigit()}
+
+
+def _district_by_name(name: str) -> AdminUnit:
+    return next(u for u in districts_2021() if u.name == name)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    place: Place
+    confidence: float
+    start: int
+    end: int
+    typed: bool
+
+
+def _match_name(
+    acc: list[str],
+    fol: list[str],
+    start: int,
+    index: _Index,
+    cutoff: float | None,
+    *,
+    bare: bool = False,
+) -> tuple[tuple[AdminUnit, ...], float, int] | None:
+    """Best name of ``index`` at token ``start`` → (units, confidence, end), longest first.
+
+    Exact matches (accented, then folded) win; the fuzzy match (``cutoff`` set) forgives a
+    misheard syllable ("bình thạch") but not a shifted start ("ở bình tân").
+    """
+    longest = min(len(fol), start + _MAX_NAME_TOKENS)
+    for end in range(longest, start, -1):
+        units = index.accented.get(" ".join(acc[start:end]))
+        if units:
+            return units, 0.95, end
+        units = index.folded.get(" ".join(fol[start:end]))
+        if units:
+            return units, 0.9, end
+    if cutoff is None:
+        return None
+    if bare and fol[start] not in index.first_syllables:
+        return None
+    best: tuple[tuple[AdminUnit, ...], float, int] | None = None
+    best_score = 0.0
+    for end in range(start + 1, longest + 1):
+        query = " ".join(fol[start:end])
+        if len(query) < 4:
+            continue
+        hit = process.extractOne(query, index.folded_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if hit is not None and hit[1] >= best_score:
+            best_score = hit[1]
+            confidence = 0.55 + 0.3 * (hit[1] - cutoff) / (100.0 - cutoff)
+            best = (index.folded[hit[0]], confidence, end)
+    return best
+
+
+def _type_word_at(fol: list[str], i: int) -> tuple[str, int] | None:
+    for words, scheme in _TYPE_WORDS.items():
+        if tuple(fol[i : i + len(words)]) == words:
+            return scheme, i + len(words)
+    return None
+
+
+def _is_city(fol: list[str], i: int, *, ward_follows: bool = False) -> bool:
+    rest = " ".join(fol[i : i + 3]) + " "
+    # "phường Sài Gòn" is a ward; "Sài Gòn" alone or after "thành phố" is the city.
+    cities = _CITY_NAMES[:2] if ward_follows else _CITY_NAMES
+    return any(rest.startswith(city + " ") for city in cities)
+
+
+def _numbered_district(fol: list[str], i: int) -> tuple[Place, int] | None:
+    """ "quận 3", "quận ba", "quận mười hai", "quận nhất", "quận 2" (now TP. Thủ Đức)."""
+    if i >= len(fol):
+        return None
+    if fol[i] in _ORDINALS:
+        number, end = _ORDINALS[fol[i]], i + 1
+    else:
+        phrase = parse_number_at(fol, i)
+        if phrase is None:
+            return None
+        number, end = phrase.value, phrase.end
+    if number in _FORMER_THU_DUC:
+        return _place_of(_district_by_name(THU_DUC_CITY), former=_FORMER_THU_DUC[number]), end
+    unit = _numbered_districts().get(number)
+    return (_place_of(unit), end) if unit else None
+
+
+def _legacy_numbered_ward(fol: list[str], i: int) -> tuple[int, int] | None:
+    """ "phường 12" (a ward of the old scheme, meaningful only with its district)."""
+    phrase = parse_number_at(fol, i)
+    if phrase is None or not 1 <= phrase.value <= 30:
+        return None
+    return phrase.value, phrase.end
+
+
+def _with_alternatives(units: tuple[AdminUnit, ...], former: str = "") -> Place:
+    place = _place_of(units[0], former)
+    others = tuple(u.name for u in units[1:])
+    return Place(**{**place.__dict__, "alternatives": others}) if others else place
+
+
+def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | None, int]:
+    """A place after a type word at token i → (mention or None, next token to scan)."""
+    found = _type_word_at(fol, i)
+    if found is None:
+        return None, i + 1
+    scheme, j = found
+    if _is_city(fol, j, ward_follows=scheme == SCHEME_WARD_2025):
+        return None, j
+    if scheme == SCHEME_DISTRICT_2021 and fol[i] in ("quan", "q"):
+        numbered = _numbered_district(fol, j)
+        if numbered is not None:
+            place, end = numbered
+            return _Mention(place, 0.95, i, end, True), end
+    primary, secondary = (
+        (_district_index(), _ward_index())
+        if scheme == SCHEME_DISTRICT_2021
+        else (_ward_index(), _district_index())
+    )
+    hit = _match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED)
+    if hit is not None:
+        units, confidence, end = hit
+        former = ""
+        if units[0].name == THU_DUC_CITY and fol[i] == "quan":
+            former = "Quận Thủ Đức"
+        return _Mention(_with_alternatives(units, former), confidence, i, end, True), end
+    # A wrong type word ("quận Bến Thành") still names the place, with less certainty.
+    hit = _match_name(acc, fol, j, secondary, None)
+    if hit is not None:
+        units, confidence, end = hit
+        return _Mention(_with_alternatives(units), confidence - 0.2, i, end, True), end
+    return None, j
+
+
+def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Mention]:
+    mentions: list[_Mention] = []
+    i = 0
+    while i < len(fol):
+        if i in taken or _is_city(fol, i):
+            i += 1
+            continue
+        best: _Mention | None = None
+        for index in (_district_index(), _ward_index()):
+            hit = _match_name(acc, fol, i, index, _FUZZY_CUTOFF_BARE, bare=True)
+            if hit is None:
+                continue
+            units, confidence, end = hit
+            if fold(" ".join(fol[i:end])) in _NEEDS_TYPE_WORD or (end - i < 2 and confidence < 0.9):
+                continue
+            if best is None or end > best.end:
+                best = _Mention(_with_alternatives(units), confidence - 0.05, i, end, False)
+            elif end == best.end:
+                # Same words name a district and a ward: keep the district, note the ward.
+                names = (*best.place.alternatives, *(u.name for u in units))
+                place = Place(**{**best.place.__dict__, "alternatives": names})
+                best = _Mention(place, min(best.confidence, confidence) - 0.15, i, end, False)
+        if best is not None and not any(k in taken for k in range(best.start, best.end)):
+            mentions.append(best)
+            i = best.end
+        else:
+            i += 1
+    return mentions
+
+
+def _resolve_legacy_ward(number: int, district: Place) -> Place | None:
+    district_key = "".join(c for c in fold(district.name.lower()) if c.isalnum())
+    wards = legacy_ward_to_2025().get((district_key, f"phuong{number}"))
+    if not wards:
+        return None
+    former = f"Phường {number}, {district.name}"
+    unit = next(u for u in wards_2025() if u.name == wards[0])
+    place = _place_of(unit, former)
+    return Place(**{**place.__dict__, "alternatives": wards[1:]}) if len(wards) > 1 else place
+
+
+def find_places(text: str) -> list[_Mention]:
+    """Every place mention, in order (typed ones and bare names)."""
+    acc = normalise(text).split()
+    fol = [fold(t) for t in acc]
+    mentions: list[_Mention] = []
+    legacy_wards: list[tuple[int, int, int]] = []  # (number, start, end)
+    i = 0
+    while i < len(fol):
+        mention, nxt = _typed_mention(acc, fol, i)
+        if mention is not None:
+            mentions.append(mention)
+        elif fol[i] in ("phuong", "p") and (num := _legacy_numbered_ward(fol, i + 1)):
+            legacy_wards.append((num[0], i, num[1]))
+            nxt = num[1]
+        i = nxt
+    taken = {k for m in mentions for k in range(m.start, m.end)}
+    taken |= {k for _, s, e in legacy_wards for k in range(s, e)}
+    mentions += _bare_mentions(acc, fol, taken)
+    districts = [m for m in mentions if m.place.scheme == SCHEME_DISTRICT_2021]
+    for number, start, end in legacy_wards:
+        for d in districts:
+            place = _resolve_legacy_ward(number, d.place)
+            if place is not None:
+                mentions.append(_Mention(place, min(0.9, d.confidence), start, end, True))
+                break
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _choose(mentions: list[_Mention]) -> _Mention:
+    wards = [m for m in mentions if m.place.scheme == SCHEME_WARD_2025]
+    districts = [m for m in mentions if m.place.scheme == SCHEME_DISTRICT_2021]
+    # A ward inside the district the caller also named is the most precise answer there is.
+    for w in wards:
+        for d in districts:
+            if w.place.name in d.place.current:
+                return _Mention(w.place, max(w.confidence, d.confidence), w.start, w.end, True)
+    return max(mentions, key=lambda m: (m.confidence, m.typed, m.end - m.start))
+
+
+def extract_place(text: str) -> PlaceExtraction | None:
+    mentions = find_places(text)
+    if not mentions:
+        return None
+    best = _choose(mentions)
+    heard = " ".join(normalise(text).split()[best.start : best.end])
+    return PlaceExtraction(
+        best.place.name, round(min(1.0, max(0.0, best.confidence)), 3), heard, place=best.place
+    )
+
+
+def place_phrases() -> list[str]:
+    """What a caller may say for a place, for a recogniser's phrase list or grammar."""
+    phrases: list[str] = []
+    for unit in districts_2021():
+        if unit.short.isdigit():
+            n = int(unit.short)
+            phrases += [f"quận {n}", f"quận {number_to_words(n)}"]
+        else:
+            phrases += [f"{unit.unit_type.lower()} {unit.short.lower()}", unit.short.lower()]
+    for n in _FORMER_THU_DUC:
+        phrases += [f"quận {n}", f"quận {number_to_words(n)}"]
+    phrases += ["quận thủ đức", "quận nhất", "quận tư"]
+    for unit in wards_2025():
+        phrases += [f"{unit.unit_type.lower()} {unit.short.lower()}", unit.short.lower()]
+    return list(dict.fromkeys(phrases))

@@ -1,0 +1,131 @@
+"""Who needs the help: the caller, their family, a neighbour, someone else."""
+
+from __future__ import annotations
+
+from callbot.nlu.choice import spoken_choice
+from callbot.nlu.extraction import Extraction
+from callbot.nlu.keywords import score_cues
+from callbot.nlu.text import fold, normalise
+
+SELF = "self"
+FAMILY = "family"
+NEIGHBOUR = "neighbour"
+OTHER = "other"
+SUBJECTS = (SELF, FAMILY, NEIGHBOUR, OTHER)  # keypad order
+
+_CUES: dict[str, tuple[tuple[str, float], ...]] = {
+    SELF: (
+        ("cho tôi", 2),
+        ("cho mình", 2),
+        ("cho em", 1),
+        ("bản thân", 2),
+        ("chính tôi", 2),
+        ("chính mình", 2),
+        ("cá nhân", 2),
+        ("tôi cần", 1),
+        ("em cần", 1),
+        ("của tôi", 1),
+        ("tôi", 0.5),
+        ("cho con", 0.5),
+        ("cho cháu", 0.5),
+        ("mình tôi", 2),
+    ),
+    FAMILY: (
+        ("gia đình", 2),
+        ("nhà tôi", 2),
+        ("nhà em", 2),
+        ("nhà mình", 2),
+        ("vợ", 2),
+        ("chồng", 2),
+        ("con tôi", 2),
+        ("con em", 2),
+        ("mẹ tôi", 2),
+        ("bố tôi", 2),
+        ("ba tôi", 2),
+        ("má tôi", 2),
+        ("ba má", 2),
+        ("bố mẹ", 2),
+        ("cha mẹ", 2),
+        ("ông bà", 2),
+        ("người nhà", 2),
+        ("cả nhà", 2),
+        ("con cái", 2),
+        ("em tôi", 2),
+        ("anh tôi", 2),
+        ("chị tôi", 2),
+        ("mẹ chồng", 2),
+        ("mẹ vợ", 2),
+        ("cháu tôi", 2),
+        ("ruột", 1),
+        ("các con", 2),
+        ("mấy đứa nhỏ", 2),
+    ),
+    NEIGHBOUR: (
+        ("hàng xóm", 3),
+        ("nhà bên cạnh", 3),
+        ("bên cạnh nhà", 3),
+        ("cùng xóm", 3),
+        ("cùng hẻm", 3),
+        ("trong hẻm", 2),
+        ("trong xóm", 3),
+        ("cùng khu", 2),
+        ("nhà đối diện", 3),
+        ("xóm tôi", 3),
+        ("xóm em", 3),
+        ("phòng trọ bên cạnh", 3),
+        ("khu trọ", 2),
+        ("cạnh nhà", 3),
+        ("kế bên", 3),
+        ("nhà kế", 3),
+        ("đầu hẻm", 2),
+        ("cuối hẻm", 2),
+        ("láng giềng", 3),
+        ("cùng tổ", 2),
+        ("cùng dãy trọ", 3),
+    ),
+    OTHER: (
+        ("người khác", 3),
+        ("người quen", 3),
+        ("bạn tôi", 3),
+        ("bạn em", 3),
+        ("người lạ", 3),
+        ("đồng nghiệp", 3),
+        ("một người", 2),
+        ("người ta", 2),
+        ("giùm người", 2),
+        ("hộ người", 2),
+        ("một bà", 2),
+        ("một ông", 2),
+        ("một cụ", 2),
+        ("một em", 2),
+        ("một cháu", 2),
+        ("người đi đường", 3),
+        ("người bán vé số", 3),
+        ("không quen", 3),
+        ("bạn của tôi", 3),
+        ("người bạn", 3),
+        ("ngoài đường", 2),
+        ("giúp người", 2),
+    ),
+}
+# Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
+_PRIORITY = {NEIGHBOUR: 4, OTHER: 3, FAMILY: 2, SELF: 1}
+
+
+def subject_from_key(digit: str) -> str | None:
+    if len(digit) == 1 and digit in "1234":
+        return SUBJECTS[int(digit) - 1]
+    return None
+
+
+def extract_subject(text: str) -> Extraction | None:
+    norm = normalise(text)
+    choice = spoken_choice(norm, len(SUBJECTS))
+    if choice is not None:
+        return Extraction(SUBJECTS[choice - 1], 0.9, norm)
+    hits = score_cues(fold(norm), _CUES)
+    if not hits:
+        return None
+    best = max(hits.values(), key=lambda h: (min(h.score, 2.0) >= 2.0, _PRIORITY[h.label], h.score))
+    confidence = 0.5 + 0.45 * min(best.score, 2.0) / 2.0
+    return Extraction(best.label, round(confidence, 3), best.heard(norm.split()))

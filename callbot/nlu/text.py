@@ -1,0 +1,70 @@
+"""Normalisation of recogniser output before any slot is read from it.
+
+Recognisers disagree on surface form: Vosk writes lower-case words without punctuation,
+Whisper writes numerals and punctuation ("Quận 3.", "090 345 6789", "4, 5, 6") and either may
+drop or confuse tone marks. Extractors therefore work on two views of the same tokens: the
+normalised text (diacritics kept, so "năm" and "nam" can still be told apart when the
+recogniser got them right) and the folded text (diacritics removed, so a missing tone mark
+costs nothing).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Anything that is not a letter, a digit or a space becomes a space. Slashes survive when a
+# caller asks for them because house numbers ("12/3") need them.
+_NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
+_NOT_WORD_KEEP_SLASH = re.compile(r"[^\w\s/]|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+# Whisper glues a letter to digits ("q1", "Q.1") and writes thousands with dots ("1.000");
+# splitting letters from digits lets "q1" match "q 1" and "quận1" match "quận 1".
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", re.UNICODE)
+
+
+def normalise(text: str, *, keep_slash: bool = False) -> str:
+    """Lower case, NFC, punctuation to spaces, letters split from digits, single spaces."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = (_NOT_WORD_KEEP_SLASH if keep_slash else _NOT_WORD).sub(" ", text)
+    text = _LETTER_DIGIT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def fold_word(word: str) -> str:
+    """Remove Vietnamese diacritics from one token ("đường" → "duong")."""
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Remove Vietnamese diacritics from a whole text, word by word (cached per word)."""
+    return " ".join(fold_word(w) for w in text.split(" ")) if text else ""
+
+
+def tokens(text: str) -> list[str]:
+    """The normalised tokens of an utterance."""
+    norm = normalise(text)
+    return norm.split(" ") if norm else []
+
+
+def folded_tokens(text: str) -> list[str]:
+    """The normalised tokens with diacritics removed."""
+    return [fold_word(t) for t in tokens(text)]
+
+
+def contains_phrase(folded_text: str, phrase: str) -> bool:
+    """Whole-word phrase search in already folded text (no regex per call)."""
+    return f" {phrase} " in f" {folded_text} "
+
+
+def title_case(words: str) -> str:
+    """Names and streets: every syllable capitalised ("nguyễn văn a" → "Nguyễn Văn A")."""
+    return " ".join(w[:1].upper() + w[1:] for w in words.split())
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A vocabulary written as one space-separated string, as word lists read best."""
+    return frozenset(words.split())
