@@ -241,7 +241,7 @@ class AmiTestServer:
         if mask in ("off", "no", "false", ""):
             return False
         privilege = {c.strip() for c in (packet.get("Privilege") or "").split(",")}
-        privilege.discard("all")
+        privilege -= {"all", ""}
         wanted = {c.strip() for c in mask.split(",")}
         return not privilege or bool(privilege & wanted)
 
