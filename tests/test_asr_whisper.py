@@ -15,12 +15,8 @@ import pytest
 from asr_models import ensure, verify
 from callbot.asr.base import AsrEngine
 from callbot.asr.factory import AsrSettings, build_engine
-from callbot.asr.whisper import (
-    WhisperEngine,
-    downsample_16k_to_8k,
-    normalise_text,
-    upsample_8k_to_16k,
-)
+from callbot.asr.upsample import downsample_16k_to_8k, upsample_8k_to_16k
+from callbot.asr.whisper import WhisperEngine, normalise_text
 from callbot.audio_format import FRAME_BYTES
 
 pytestmark = pytest.mark.slow

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from callbot.asr.base import Hypothesis
+from callbot.asr.upsample import pcm16_to_float, upsample_8k_to_16k
 from callbot.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
@@ -55,36 +56,6 @@ MAX_TEXT_TOKENS = 200
 MAX_COMPRESSION_RATIO = 2.4
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
-
-
-def _lowpass_taps(half_width: int = 32) -> np.ndarray:
-    """Windowed-sinc low-pass at a quarter of the (higher) sample rate: a half-band filter."""
-    n = np.arange(-half_width, half_width + 1)
-    taps = np.sinc(n / 2) * np.hanning(2 * half_width + 3)[1:-1]
-    return (taps / taps.sum()).astype(np.float32)
-
-
-_TAPS = _lowpass_taps()
-
-
-def upsample_8k_to_16k(samples: np.ndarray) -> np.ndarray:
-    """Double the rate: zero-stuff and low-pass (images above 4 kHz removed, gain 2)."""
-    if samples.size == 0:
-        return samples.astype(np.float32)
-    stuffed = np.zeros(2 * samples.size, dtype=np.float32)
-    stuffed[::2] = samples
-    return np.convolve(stuffed, 2 * _TAPS, mode="same").astype(np.float32)
-
-
-def downsample_16k_to_8k(samples: np.ndarray) -> np.ndarray:
-    """Halve the rate: low-pass below 4 kHz, keep every other sample (telephone band)."""
-    if samples.size == 0:
-        return samples.astype(np.float32)
-    return np.convolve(samples.astype(np.float32), _TAPS, mode="same")[::2].copy()
-
-
-def pcm16_to_float(pcm: bytes) -> np.ndarray:
-    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def normalise_text(text: str) -> str:
