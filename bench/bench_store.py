@@ -67,7 +67,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def one_call(store: TicketStore, n: int, turns: int, timings: Timings) -> None:
+async def one_call(store: TicketStore, n: int, turns: int, timings: Timings) -> str:
     call_id = str(uuid.uuid4())
     started = datetime.now(UTC)
     call = CallRecord(call_id, started, caller_number=f"09{n:08d}")
@@ -106,6 +106,7 @@ async def one_call(store: TicketStore, n: int, turns: int, timings: Timings) -> 
             call_id, ended_at=datetime.now(UTC), reason=CallEndReason.COMPLETED, complete=True
         ),
     )
+    return call_id
 
 
 async def bench(url: str, label: str, calls: int, turns: int, pace_s: float) -> dict[str, object]:
@@ -113,12 +114,15 @@ async def bench(url: str, label: str, calls: int, turns: int, pace_s: float) -> 
     timings = Timings(pace_s)
     try:
         start = time.perf_counter()
-        await asyncio.gather(*(one_call(store, n, turns, timings) for n in range(calls)))
+        call_ids = await asyncio.gather(*(one_call(store, n, turns, timings) for n in range(calls)))
         wall = time.perf_counter() - start
+        # Nothing lost: every ticket and every turn is there.
         stored = len(await store.list_tickets(limit=calls + 1))
+        stored_turns = sum([len(await store.list_turns(call_id)) for call_id in call_ids])
     finally:
         await store.close()
     assert stored == calls, f"{label}: {stored} tickets for {calls} calls"
+    assert stored_turns == calls * turns, f"{label}: {stored_turns} turns stored"
     writes = timings.all()
     result: dict[str, object] = {
         "store": label,

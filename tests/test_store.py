@@ -308,6 +308,35 @@ async def test_fifty_concurrent_calls_lose_no_turn(store: SqlTicketStore) -> Non
         assert ticket is not None and ticket.complete and ticket.admin_unit == "Quận 19"
 
 
+async def test_calls_cancelled_mid_write_leave_the_store_usable(store: SqlTicketStore) -> None:
+    # A hang-up cancels the call's task wherever it is, possibly inside a transaction.
+    calls = [call_record(n) for n in range(20)]
+
+    async def busy_call(call: CallRecord) -> None:
+        await store.begin_call(call)
+        for seq in range(1000):
+            await store.set_slot(call.call_id, slot("place", f"Quận {seq}"))
+            await store.append_turn(turn(call.call_id, seq))
+
+    tasks = [asyncio.create_task(busy_call(call)) for call in calls]
+    await asyncio.sleep(0.05)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+    later = call_record(99)
+    await store.begin_call(later)
+    await store.append_turn(turn(later.call_id, 0))
+    for call in calls:
+        ticket = await store.get_ticket_for_call(call.call_id)
+        if ticket is None:
+            continue  # cancelled before begin_call committed: nothing half-written
+        turns = await store.list_turns(call.call_id)
+        assert [t.seq for t in turns] == list(range(len(turns)))
+        place = ticket.slots.get("place")
+        assert place is None or place.value == ticket.admin_unit
+
+
 async def test_reopening_applies_each_migration_once(store_url: str) -> None:
     first = await open_store(store_url)
     call = call_record()

@@ -164,10 +164,11 @@ class SqliteTicketStore(SqlTicketStore):
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:
-    # After "disk full" SQLite may have rolled back already; then ROLLBACK itself fails.
+    # Unconditional: after a cancellation the BEGIN may still be queued in aiosqlite's thread
+    # (in_transaction would say False too early); the ROLLBACK is queued behind it. When
+    # there is nothing to roll back (SQLite already did after "disk full") it fails: fine.
     try:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
+        await conn.execute("ROLLBACK")
     except sqlite3.Error as error:
         log.debug("rollback after a failed transaction: %s", error)
 
