@@ -174,12 +174,28 @@ class AmiClient:
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    async def connect(self) -> None:
-        """Connect and log in once (errors raise), then keep the link up in the background."""
+    async def connect(self, *, retry: bool = False) -> None:
+        """Connect and log in, then keep the link up in the background.
+
+        With ``retry=False`` the first failure raises (AmiConnectionLost, AmiLoginError), which
+        suits a CLI check; ``retry=True`` keeps trying with the reconnect backoff instead,
+        which suits a service started before Asterisk is up. Register subscribers and resync
+        hooks before calling this so they see the first login.
+        """
         if self._supervisor is not None:
             raise RuntimeError("AmiClient.connect() called twice")
         self._closing = False
-        await self._connect_once()
+        delays = self.settings.backoff_delays()
+        while True:
+            try:
+                await self._connect_once()
+                break
+            except (AmiException, AmiProtocolError) as exc:
+                if not retry:
+                    raise
+                delay = next(delays)
+                log.warning("AMI connect failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
         self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
     async def wait_connected(self, timeout: float | None = None) -> None:
@@ -333,8 +349,9 @@ class AmiClient:
             reason = "reader cancelled"
             raise
         except AmiProtocolError as exc:
+            # Also what a link cut in the middle of a packet looks like.
             reason = f"protocol error: {exc}"
-            log.error("AMI %s", reason)
+            log.warning("AMI %s", reason)
         except OSError as exc:
             reason = f"socket error: {exc}"
         finally:

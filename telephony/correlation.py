@@ -139,8 +139,9 @@ class CallerDirectory:
     def register(self, info: CallerInfo) -> None:
         self._purge()
         self._entries[info.uuid] = (self._clock(), info)
-        log.info("call %s is on channel %s", info.uuid, info.channel)
-        log.debug("call %s caller number %s", info.uuid, info.caller_number)
+        log.info("call %s correlated (uniqueid %s)", info.uuid, info.uniqueid)
+        # Channel names can embed a SIP user and the number is personal: DEBUG only.
+        log.debug("call %s: channel %s, caller %s", info.uuid, info.channel, info.caller_number)
         for fut in self._waiters.pop(info.uuid, []):
             if not fut.done():
                 fut.set_result(info)

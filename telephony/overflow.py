@@ -31,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from telephony.ami_client import AmiConnectionLost, AmiError, AmiException
+from telephony.ami_protocol import Packet
 from telephony.queue_watcher import QueueState, QueueWatcher
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class OverflowController:
         self.history: list[Withdrawal] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._unsubscribe: list = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
@@ -145,14 +146,15 @@ class OverflowController:
                 await self._task
             self._task = None
 
-    def _on_queue_event(self, packet: object) -> None:
-        event = getattr(packet, "event", "") or ""
-        if self.mode is OverflowMode.OBSERVE and event == "QueueCallerAbandon":
+    def _on_queue_event(self, packet: Packet) -> None:
+        if packet.get("Queue") != self.queue:
+            return
+        if self.mode is OverflowMode.OBSERVE and packet.event == "QueueCallerAbandon":
             # Timeout and hang-up look the same here (no reason field); HoldTime helps.
             log.info(
                 "queue %s: caller left after %ss (timeout or hang-up)",
                 self.queue,
-                packet.get("HoldTime"),  # type: ignore[attr-defined]
+                packet.get("HoldTime"),
             )
         self._wake.set()
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
-from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
+
+try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
+    from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
+except ModuleNotFoundError:
+    from tests.ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
 
 from telephony.ami_client import (
     AmiClient,
@@ -293,3 +298,22 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     s.reconnect_jitter = 0
     first = [next(delays) for _ in range(12)]
     assert first[0] <= first[1] <= first[2] and max(first) <= s.reconnect_max_s * 1.1
+
+
+async def test_connect_with_retry_waits_for_asterisk_to_come_up() -> None:
+    srv = AmiTestServer(secret=SECRET)
+    port = await srv.start()
+    await srv.stop()
+    c = AmiClient(settings_for(srv, port=port))
+    task = asyncio.create_task(c.connect(retry=True))
+    await asyncio.sleep(0.1)
+    assert not task.done()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    # And a wrong secret with retry=False raises at once.
+    async with AmiTestServer(secret=SECRET) as live:
+        bad = AmiClient(settings_for(live, secret="nope"))
+        with pytest.raises(AmiLoginError):
+            await bad.connect()
+        assert live.failed_logins == 1

@@ -6,7 +6,11 @@ import logging
 import time
 
 import pytest
-from ami_server import load_capture
+
+try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
+    from ami_server import load_capture
+except ModuleNotFoundError:
+    from tests.ami_server import load_capture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

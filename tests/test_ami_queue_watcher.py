@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
+try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
+    from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
+except ModuleNotFoundError:
+    from tests.ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, load_capture
 
 from telephony.ami_client import AmiClient, AmiSettings
 from telephony.ami_protocol import AmiConnection, Packet

@@ -7,7 +7,11 @@ import logging
 import uuid
 
 import pytest
-from ami_server import AmiTestServer
+
+try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
+    from ami_server import AmiTestServer
+except ModuleNotFoundError:
+    from tests.ami_server import AmiTestServer
 
 from telephony.ami_client import AmiClient, AmiSettings
 from telephony.ami_protocol import AmiConnection, Packet, encode_packet

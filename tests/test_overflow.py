@@ -6,7 +6,11 @@ import asyncio
 import time
 
 import pytest
-from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue
+
+try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
+    from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue
+except ModuleNotFoundError:
+    from tests.ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue
 
 from telephony.ami_client import AmiClient, AmiSettings
 from telephony.ami_protocol import Packet
