@@ -17,7 +17,7 @@ _STREET_WORDS = frozenset({"duong", "pho"})
 _SLASH_WORDS = frozenset({"tren", "xet", "xuyet", "sec", "/"})
 # Folded words that end a street name: the admin unit or other information starts there.
 _STREET_END = word_set(
-    "phuong p xa quan q huyen thanh tp ap khu to o gan canh tai thi nha nhe dien so sdt va con"
+    "phuong p xa sa quan q huyen thanh tp ap khu to o gan canh tai thi nha nhe so sdt va con"
 )
 _MAX_STREET_TOKENS = 5
 

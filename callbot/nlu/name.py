@@ -40,6 +40,15 @@ _MARKERS = sorted(
         "ba ay ten la",
         "ong ay ten la",
         "ten nguoi do la",
+        # Recognisers drop the unstressed "là": "tên tôi Lê Văn Tám".
+        "ten toi",
+        "ten em",
+        "ten chau",
+        "ten con",
+        "ten minh",
+        "chau ten la",
+        "con ten la",
+        "minh ten la",
     ),
     key=len,
     reverse=True,
@@ -60,17 +69,31 @@ _SURNAMES = word_set(
     )
 )
 _MAX_NAME_TOKENS = 5
+# Folded words around a bare name ("dạ em Ngô Bảo Châu nhé"); a recogniser writes "ạ" as "a".
+_LEADING = word_set("da vang em toi chau con minh")
+_TRAILING = word_set("a nhe nha")
+
+
+def _strip_particles(words: list[str]) -> list[str]:
+    """Drop leading "dạ"/pronouns and trailing particles around a bare name."""
+    while words and fold(words[0]) in _LEADING:
+        words = words[1:]
+    while words and fold(words[-1]) in _TRAILING:
+        words = words[:-1]
+    return words
 
 
 def _name_tokens(acc: list[str], start: int) -> list[str]:
     taken: list[str] = []
+    while start < len(acc) and fold(acc[start]) == "la":  # a second "là" after the marker
+        start += 1
     for tok in acc[start:]:
         if tok in _STOP_ACCENTED or tok.isdigit() or len(taken) == _MAX_NAME_TOKENS:
             break
         taken.append(tok)
     if len(taken) >= 2 and fold(taken[0]) in _TITLES:
         taken = taken[1:]
-    return taken
+    return _strip_particles(taken)
 
 
 def extract_name(text: str) -> Extraction | None:
@@ -87,7 +110,7 @@ def extract_name(text: str) -> Extraction | None:
             value = title_case(" ".join(name))
             return Extraction(value, 0.9 if len(name) >= 2 else 0.7, " ".join(name))
     # No marker: accept a bare answer that looks like a full name.
-    bare = [t for t in acc if t not in ("dạ", "vâng", "ạ", "à")]
+    bare = _strip_particles(acc)
     if (
         2 <= len(bare) <= _MAX_NAME_TOKENS
         and fold(bare[0]) in _SURNAMES

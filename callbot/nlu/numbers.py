@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callbot.nlu.text import folded_tokens
+from callbot.nlu.text import fold_word, tokens
 
 # Folded digit words. "mốt" (1), "tư" (4), "lăm"/"nhăm" (5) are the forms used after a tens
 # word; callers also use them on their own when reading digits, so they are digits anywhere.
@@ -29,12 +29,24 @@ DIGIT_WORDS: dict[str, int] = {
     "tam": 8,
     "chin": 9,
 }
-TEN = "muoi"  # mười / mươi
-TENS_MULTIPLIERS = frozenset({"muoi", "chuc"})
+# "mười" (ten) and "mươi" (tens) fold alike; when the recogniser wrote the tone we keep it.
+TEN_UNTONED = "muoi"
+TEN_TONED = "muoi=10"
+TENS_TONED = "muoi=x10"
+CHUC = "chuc"
+_TONED_TENS = {"mười": TEN_TONED, "mươi": TENS_TONED}
+# "mốt", "lăm", "nhăm" and "tư" are unit forms: never the tens digit before "mươi".
+_NEVER_TENS_DIGIT_WORDS = {"mot": (1,), "lam": (5,), "nham": (5,), "tu": (4,)}
+_UNIT_ONLY_WORDS = frozenset({"lam", "nham", "tu"})
 HUNDRED = "tram"
 EMPTY_TENS = frozenset({"linh", "le"})  # "ba trăm linh năm" = 305
 SCALES: dict[str, int] = {"ty": 10**9, "trieu": 10**6, "nghin": 1000, "ngan": 1000}
-NUMBER_WORDS = frozenset(DIGIT_WORDS) | TENS_MULTIPLIERS | {HUNDRED} | EMPTY_TENS | set(SCALES)
+NUMBER_WORDS = (
+    frozenset(DIGIT_WORDS)
+    | {TEN_UNTONED, TEN_TONED, TENS_TONED, CHUC, HUNDRED}
+    | EMPTY_TENS
+    | set(SCALES)
+)
 
 _DIGIT_SPOKEN = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 # The unit after a tens word takes these forms ("hai mươi mốt", "ba mươi tư", "bốn mươi lăm").
@@ -52,41 +64,71 @@ class NumberPhrase:
 
 
 def _digit(tokens: list[str], i: int) -> int | None:
+    return DIGIT_WORDS.get(tokens[i]) if i < len(tokens) else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to resolve the two ambiguities a listener resolves by prosody.
+
+    ``unit_after_tens``: "chín mươi tám lăm" is 98, 5 (True) or 90, 85 (False).
+    ``muoi_multiplies``: an untoned "muoi" after a digit is "mươi" (True: "bảy muoi" = 70) or
+    "mười" (False: "bảy, muoi tám" = 7, 18).
+    """
+
+    unit_after_tens: bool = True
+    muoi_multiplies: bool = True
+
+
+GREEDY = Reading()
+READINGS = (GREEDY, Reading(False, True), Reading(True, False), Reading(False, False))
+
+
+def _is_multiplier(tokens: list[str], i: int, d: int, reading: Reading) -> bool:
+    """Is token i a tens multiplier after the digit d?"""
+    tok = tokens[i] if i < len(tokens) else ""
+    if tok == CHUC:
+        return d >= 1
+    if d < 2 or d in _NEVER_TENS_DIGIT_WORDS.get(tokens[i - 1], ()):  # "một mươi" is not said
+        return False
+    return tok == TENS_TONED or (tok == TEN_UNTONED and reading.muoi_multiplies)
+
+
+def _starts_group(tokens: list[str], i: int, reading: Reading) -> bool:
+    """True when the digit at i opens its own tens/hundreds group ("năm trăm", "sáu mươi")."""
+    d = _digit(tokens, i)
+    if d is None:
+        return False
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return nxt == HUNDRED or _is_multiplier(tokens, i + 1, d, reading)
+
+
+def _tens_and_units(tokens: list[str], i: int, reading: Reading) -> tuple[int, int] | None:
+    """Parse "mười [u]", "d mươi [u]", "d chục [u]" at i → (value 10..99, end)."""
     if i >= len(tokens):
         return None
-    tok = tokens[i]
-    if tok in DIGIT_WORDS:
-        return DIGIT_WORDS[tok]
-    return None
-
-
-def _starts_group(tokens: list[str], i: int) -> bool:
-    """True when the digit at i opens its own tens/hundreds group ("năm trăm", "sáu mươi")."""
-    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-    return nxt == HUNDRED or nxt in TENS_MULTIPLIERS
-
-
-def _tens_and_units(tokens: list[str], i: int) -> tuple[int, int] | None:
-    """Parse "mười [u]", "d mươi [u]", "d chục [u]" at i → (value 10..99, end)."""
     d = _digit(tokens, i)
-    if i < len(tokens) and tokens[i] == TEN and (i == 0 or d is None):
+    if tokens[i] in (TEN_TONED, TEN_UNTONED):
         value, j = 10, i + 1
-    elif d is not None and d >= 1 and i + 1 < len(tokens) and tokens[i + 1] in TENS_MULTIPLIERS:
-        # "một mươi" is not said, but "một chục" is; "không mươi" is neither.
-        if tokens[i + 1] == TEN and d == 1:
-            return None
+    elif d is not None and _is_multiplier(tokens, i + 1, d, reading):
         value, j = d * 10, i + 2
-    elif i < len(tokens) and tokens[i] == TEN:
-        value, j = 10, i + 1
     else:
         return None
     u = _digit(tokens, j)
-    if u is not None and u != 0 and not _starts_group(tokens, j):
+    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if (
+        u is not None
+        and u != 0
+        and (reading.unit_after_tens or value == 10)
+        and not _starts_group(tokens, j, reading)
+        # "chín mươi, tám lăm": a digit followed by a unit-only word is a colloquial pair.
+        and nxt not in _UNIT_ONLY_WORDS
+    ):
         value, j = value + u, j + 1
     return value, j
 
 
-def _below_thousand(tokens: list[str], i: int) -> tuple[int, str, int] | None:
+def _below_thousand(tokens: list[str], i: int, reading: Reading) -> tuple[int, str, int] | None:
     """Parse one group below 1000 at i → (value, digits as spoken, end)."""
     d = _digit(tokens, i)
     if d is not None and i + 1 < len(tokens) and tokens[i + 1] == HUNDRED:
@@ -94,11 +136,11 @@ def _below_thousand(tokens: list[str], i: int) -> tuple[int, str, int] | None:
         if j < len(tokens) and tokens[j] in EMPTY_TENS and _digit(tokens, j + 1) is not None:
             value, j = value + DIGIT_WORDS[tokens[j + 1]], j + 2
         else:
-            rest = _tens_and_units(tokens, j)
+            rest = _tens_and_units(tokens, j, reading)
             if rest is not None:
                 value, j = value + rest[0], rest[1]
         return value, f"{value:03d}", j
-    tens = _tens_and_units(tokens, i)
+    tens = _tens_and_units(tokens, i, reading)
     if tens is not None:
         return tens[0], f"{tens[0]:02d}", tens[1]
     if d is not None:
@@ -106,17 +148,19 @@ def _below_thousand(tokens: list[str], i: int) -> tuple[int, str, int] | None:
     return None
 
 
-def parse_number_at(tokens: list[str], i: int) -> NumberPhrase | None:
-    """The longest number phrase starting at folded token i, or None if none starts there.
+def parse_number_at(tokens: list[str], i: int, reading: Reading = GREEDY) -> NumberPhrase | None:
+    """The longest number phrase starting at number token i, or None if none starts there.
 
-    Handles "ba trăm linh năm", "hai mươi mốt", "mười lăm", "hai nghìn không trăm linh năm",
-    "một triệu hai trăm nghìn"; numerals ("345") are a phrase of their own.
+    ``tokens`` are folded tokens, ideally from :func:`number_tokens` (which keeps "mười" and
+    "mươi" apart when the recogniser wrote their tones). Handles "ba trăm linh năm",
+    "hai mươi mốt", "mười lăm", "hai nghìn không trăm linh năm", "một triệu hai trăm
+    nghìn"; a numeral ("345") is a phrase of its own.
     """
     if i >= len(tokens):
         return None
     if tokens[i].isdigit():
         return NumberPhrase(int(tokens[i]), tokens[i], i, i + 1)
-    first = _below_thousand(tokens, i)
+    first = _below_thousand(tokens, i, reading)
     if first is None:
         return None
     value, digits, j = first
@@ -128,7 +172,7 @@ def parse_number_at(tokens: list[str], i: int) -> NumberPhrase | None:
         if j < len(tokens) and tokens[j] in EMPTY_TENS and _digit(tokens, j + 1) is not None:
             value, j = DIGIT_WORDS[tokens[j + 1]], j + 2  # "hai nghìn lẻ năm"
             break
-        group = _below_thousand(tokens, j)
+        group = _below_thousand(tokens, j, reading)
         if group is None:
             break
         value, _, j = group
@@ -136,9 +180,14 @@ def parse_number_at(tokens: list[str], i: int) -> NumberPhrase | None:
     return NumberPhrase(total, str(total) if scaled else digits, i, j)
 
 
+def number_tokens(words: list[str]) -> list[str]:
+    """Fold normalised tokens for number parsing, keeping toned "mười"/"mươi" apart."""
+    return [_TONED_TENS.get(w) or fold_word(w) for w in words]
+
+
 def words_to_number(text: str) -> int | None:
     """The number a whole utterance says ("mười hai" → 12, "12" → 12), None otherwise."""
-    toks = folded_tokens(text)
+    toks = number_tokens(tokens(text))
     if not toks:
         return None
     phrase = parse_number_at(toks, 0)
@@ -147,12 +196,12 @@ def words_to_number(text: str) -> int | None:
     return phrase.value
 
 
-def find_numbers(tokens: list[str]) -> list[NumberPhrase]:
+def find_numbers(tokens: list[str], reading: Reading = GREEDY) -> list[NumberPhrase]:
     """Every number phrase in a folded token list, left to right, not overlapping."""
     found: list[NumberPhrase] = []
     i = 0
     while i < len(tokens):
-        phrase = parse_number_at(tokens, i)
+        phrase = parse_number_at(tokens, i, reading)
         if phrase is None:
             i += 1
         else:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.numbers import NUMBER_WORDS, NumberPhrase, find_numbers
-from callbot.nlu.text import folded_tokens, tokens, word_set
+from callbot.nlu.numbers import NUMBER_WORDS, READINGS, NumberPhrase, find_numbers, number_tokens
+from callbot.nlu.text import tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
 # Words said around or between digit groups that do not end the number.
@@ -87,33 +87,44 @@ def _best_span(phrases: list[NumberPhrase]) -> tuple[int, int, str] | None:
     return best
 
 
+def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extraction | None:
+    """The best number in one run, over the readings of its ambiguous words."""
+    best: Extraction | None = None
+    for reading in READINGS:
+        phrases = find_numbers(run_tokens, reading)
+        if not phrases:
+            return None
+        span = _best_span(phrases)
+        if span is None:
+            if best is None:
+                all_digits = _national("".join(p.digits for p in phrases))
+                heard = " ".join(raw[run[0] : run[-1] + 1])
+                best = Extraction(all_digits, 0.2, heard, reason=check_phone(all_digits).reason)
+            continue
+        a, b, digits = span
+        heard = " ".join(raw[run[phrases[a].start] : run[phrases[b].end - 1] + 1])
+        whole = a == 0 and b == len(phrases) - 1
+        mobile = check_phone(digits).kind == "mobile"
+        # A reading other than the plain one, or a number inside a longer run, is less sure.
+        confidence = (0.95 if whole else 0.8) * (1.0 if mobile else 0.95)
+        confidence *= 1.0 if reading is READINGS[0] else 0.9
+        result = Extraction(digits, round(confidence, 3), heard)
+        if best is None or result.confidence > best.confidence:
+            best = result
+    return best
+
+
 def extract_phone(text: str) -> Extraction | None:
     """A callback number from an utterance; invalid numbers come back with low confidence."""
     raw = tokens(text)
-    folded = folded_tokens(text)
+    folded = number_tokens(raw)
     best: Extraction | None = None
     for run in _runs(folded):
-        run_tokens = [folded[i] for i in run]
-        phrases = find_numbers(run_tokens)
-        if not phrases:
+        result = _from_run(raw, run, [folded[i] for i in run])
+        if result is None:
             continue
-        all_digits = _national("".join(p.digits for p in phrases))
-        span = _best_span(phrases)
-        if span is not None:
-            a, b, digits = span
-            heard = " ".join(raw[run[phrases[a].start] : run[phrases[b].end - 1] + 1])
-            whole = a == 0 and b == len(phrases) - 1
-            check = check_phone(digits)
-            confidence = (0.95 if whole else 0.8) * (1.0 if check.kind == "mobile" else 0.95)
-            result = Extraction(digits, round(confidence, 3), heard)
-        else:
-            heard = " ".join(raw[run[0] : run[-1] + 1])
-            reason = check_phone(all_digits).reason
-            result = Extraction(all_digits, 0.2, heard, reason=reason)
-        if best is None or (result.confidence, len(result.value)) > (
-            best.confidence,
-            len(best.value),
-        ):
+        rank = (result.confidence, len(result.value))
+        if best is None or rank > (best.confidence, len(best.value)):
             best = result
     return best
 

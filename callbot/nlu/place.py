@@ -45,6 +45,7 @@ _TYPE_WORDS: dict[tuple[str, ...], str] = {
     ("phuong",): SCHEME_WARD_2025,
     ("p",): SCHEME_WARD_2025,
     ("xa",): SCHEME_WARD_2025,
+    ("sa",): SCHEME_WARD_2025,  # Southern speech merges x and s: "sã" for "xã"
     ("dac", "khu"): SCHEME_WARD_2025,
 }
 # Names that mean something else when said without a type word: the whole city, a former

@@ -18,18 +18,22 @@ from functools import lru_cache
 # caller asks for them because house numbers ("12/3") need them.
 _NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _NOT_WORD_KEEP_SLASH = re.compile(r"[^\w\s/]|_", re.UNICODE)
-_SPACES = re.compile(r"\s+")
 # Whisper glues a letter to digits ("q1", "Q.1") and writes thousands with dots ("1.000");
 # splitting letters from digits lets "q1" match "q 1" and "quận1" match "quận 1".
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", re.UNICODE)
 
 
+# Hesitations recognisers write between words ("số ờ mười hai"); they carry nothing and would
+# split phrases apart. "ừ" (yes) and "ạ" (politeness) are not among them.
+HESITATIONS = frozenset({"ờ", "ơ", "à", "ừm", "ưm", "hừm", "ậm", "ừ m", "uhm", "ừmm"})
+
+
 def normalise(text: str, *, keep_slash: bool = False) -> str:
-    """Lower case, NFC, punctuation to spaces, letters split from digits, single spaces."""
+    """Lower case, NFC, punctuation to spaces, letters split from digits, hesitations dropped."""
     text = unicodedata.normalize("NFC", text).lower()
     text = (_NOT_WORD_KEEP_SLASH if keep_slash else _NOT_WORD).sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(w for w in text.split() if w not in HESITATIONS)
 
 
 @lru_cache(maxsize=4096)
