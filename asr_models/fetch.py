@@ -83,6 +83,12 @@ def ensure_spec(spec: ModelSpec, directory: Path, progress: Progress = _log_prog
     if _stamp_is_current(target):
         return target
     if target.exists():
+        if spec.source in (SourceKind.URL_ZIP, SourceKind.HF_HUB) and _is_complete(spec, target):
+            # Placed by hand on a machine without internet: deleting it to download again
+            # would fail there. Adopt it and record its hashes for later verify runs.
+            progress(f"{spec.name}: adopting the model found in {target}, recording its hashes")
+            _write_stamp(spec, target)
+            return target
         progress(f"{spec.name}: present but not verified, rebuilding")
         _remove(target)
     directory.mkdir(parents=True, exist_ok=True)
@@ -355,6 +361,14 @@ def _check_structure(spec: ModelSpec, root: Path) -> None:
         missing.append("graph/HCLG.fst or graph/Gr.fst + graph/HCLr.fst")
     if missing:
         raise ModelError(f"{spec.name}: {root} is not a complete model, missing {missing}")
+
+
+def _is_complete(spec: ModelSpec, root: Path) -> bool:
+    try:
+        _check_structure(spec, root)
+    except ModelError:
+        return False
+    return True
 
 
 def _single_top_dir(unpacked: Path) -> Path:

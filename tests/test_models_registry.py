@@ -288,3 +288,18 @@ def test_unreachable_url_names_it_and_says_how_to_place_the_model(tmp_path):
         ensure_spec(zip_spec(url, None), models, lambda _m: None)
     assert url in str(caught.value) and "callbot models verify" in str(caught.value)
     assert leftovers(models) == []
+
+
+def test_hand_placed_model_is_adopted_not_downloaded(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    placed = models / "vosk-model-test"
+    with zipfile.ZipFile(io.BytesIO(vosk_like_zip())) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    models.mkdir()
+    (tmp_path / "unzipped" / "vosk-model-test").rename(placed)
+    spec = zip_spec("http://127.0.0.1:9/unreachable.zip", None)  # a download would fail
+    messages: list[str] = []
+    assert ensure_spec(spec, models, messages.append) == placed
+    assert any("adopting" in m for m in messages)
+    monkeypatch.setitem(registry.MODELS, spec.name, spec)
+    assert fetch.verify(spec.name, models) == []
