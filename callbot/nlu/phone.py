@@ -22,6 +22,7 @@ _FILLERS = word_set(
     "cong cham gach va roi tiep la de sdt"
 )
 _MAX_FILLER_GAP = 3
+_MIN_ATTEMPT_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ def check_phone(digits: str) -> PhoneCheck:
     """Vietnamese mobile (10 digits, 03/05/07/08/09) or landline (11 digits, 02x; HCMC 028)."""
     if not digits.isdigit():
         return PhoneCheck("", "not_digits")
+    if len(digits) < 3:
+        return PhoneCheck("", "too_short")
     if digits.startswith("02"):
         if len(digits) == 11:
             return PhoneCheck("landline", "")
@@ -96,8 +99,9 @@ def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extracti
             return None
         span = _best_span(phrases)
         if span is None:
-            if best is None:
-                all_digits = _national("".join(p.digits for p in phrases))
+            all_digits = _national("".join(p.digits for p in phrases))
+            # One or two digits ("không", "tôi không nhớ") are no attempt at a number.
+            if best is None and len(all_digits) >= _MIN_ATTEMPT_DIGITS:
                 heard = " ".join(raw[run[0] : run[-1] + 1])
                 best = Extraction(all_digits, 0.2, heard, reason=check_phone(all_digits).reason)
             continue

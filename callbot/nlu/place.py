@@ -185,11 +185,12 @@ def _type_word_at(fol: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-def _is_city(fol: list[str], i: int, *, ward_follows: bool = False) -> bool:
+def _city_length(fol: list[str], i: int, *, ward_follows: bool = False) -> int:
+    """Tokens of the city's own name at i ("hồ chí minh"), 0 when there is none."""
     rest = " ".join(fol[i : i + 3]) + " "
     # "phường Sài Gòn" is a ward; "Sài Gòn" alone or after "thành phố" is the city.
     cities = _CITY_NAMES[:2] if ward_follows else _CITY_NAMES
-    return any(rest.startswith(city + " ") for city in cities)
+    return next((len(c.split()) for c in cities if rest.startswith(c + " ")), 0)
 
 
 def _numbered_district(fol: list[str], i: int) -> tuple[Place, int] | None:
@@ -229,8 +230,9 @@ def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | N
     if found is None:
         return None, i + 1
     scheme, j = found
-    if _is_city(fol, j, ward_follows=scheme == SCHEME_WARD_2025):
-        return None, j
+    city = _city_length(fol, j, ward_follows=scheme == SCHEME_WARD_2025)
+    if city:
+        return None, j + city
     if scheme == SCHEME_DISTRICT_2021 and fol[i] in ("quan", "q"):
         numbered = _numbered_district(fol, j)
         if numbered is not None:
@@ -260,8 +262,10 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
     mentions: list[_Mention] = []
     i = 0
     while i < len(fol):
-        if i in taken or _is_city(fol, i):
-            i += 1
+        # Type words and the city's name are never the start of a bare unit name.
+        skip = _city_length(fol, i) or (i in taken) or _type_word_at(fol, i) is not None
+        if skip:
+            i += max(1, int(skip))
             continue
         best: _Mention | None = None
         for index in (_district_index(), _ward_index()):

@@ -28,9 +28,21 @@ _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", re.UNICOD
 HESITATIONS = frozenset({"ờ", "ơ", "à", "ừm", "ưm", "hừm", "ậm", "ừ m", "uhm", "ừmm"})
 
 
+def _ascii_digits(text: str) -> str:
+    """Every digit as 0-9 so that int() of any numeral token works; other "digits" → space."""
+    if text.isascii():
+        return text
+    return "".join(
+        (str(unicodedata.digit(c, "")) or " ") if c.isdigit() and not c.isascii() else c
+        for c in text
+    )
+
+
 def normalise(text: str, *, keep_slash: bool = False) -> str:
     """Lower case, NFC, punctuation to spaces, letters split from digits, hesitations dropped."""
-    text = unicodedata.normalize("NFC", text).lower()
+    # NFKC folds compatibility forms a recogniser or keyboard may emit (full-width digits,
+    # superscripts) into plain ones, and composes Vietnamese letters as NFC does.
+    text = _ascii_digits(unicodedata.normalize("NFKC", text).lower())
     text = (_NOT_WORD_KEEP_SLASH if keep_slash else _NOT_WORD).sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
     return " ".join(w for w in text.split() if w not in HESITATIONS)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from callbot.nlu.admin_units import (  # noqa: E402  (data only: unit names, not matching)
+from callbot.nlu.admin_units import (  # data only: unit names, not matching
     district_2021_to_wards_2025,
     districts_2021,
     legacy_ward_to_2025,
@@ -53,9 +53,7 @@ def say_pair(p: str, south: bool) -> str:
         head = DIGITS[t]  # colloquial: "bốn lăm", "hai mốt" (only with a unit)
     if u == 0:
         return head
-    unit = {1: "mốt" if t >= 2 else "một", 4: "tư" if t >= 2 else "bốn", 5: "lăm"}.get(
-        u, DIGITS[u]
-    )
+    unit = {1: "mốt" if t >= 2 else "một", 4: "tư" if t >= 2 else "bốn", 5: "lăm"}.get(u, DIGITS[u])
     return f"{head} {unit}"
 
 
@@ -73,9 +71,7 @@ def say_triple(p: str, south: bool) -> str:
     tens = "mười" if t == 1 else f"{DIGITS[t]} mươi"
     if u == 0:
         return f"{words} {tens}"
-    unit = {1: "mốt" if t >= 2 else "một", 4: "tư" if t >= 2 else "bốn", 5: "lăm"}.get(
-        u, DIGITS[u]
-    )
+    unit = {1: "mốt" if t >= 2 else "một", 4: "tư" if t >= 2 else "bốn", 5: "lăm"}.get(u, DIGITS[u])
     return f"{words} {tens} {unit}"
 
 
@@ -86,8 +82,11 @@ def say_phone(number: str, style: str, south: bool) -> str:
         head = " ".join(say_digit(int(c), south) for c in number[:4])
         groups = [number[i : i + 3] for i in range(4, len(number), 3)]
         if len(number) == 11:  # landline 028 3829 1234: digits then pairs
-            return head + " " + " ".join(say_pair(number[i : i + 2], south) for i in (4, 6, 8)) + (
-                " " + say_digit(int(number[10]), south)
+            return (
+                head
+                + " "
+                + " ".join(say_pair(number[i : i + 2], south) for i in (4, 6, 8))
+                + (" " + say_digit(int(number[10]), south))
             )
         return head + " " + " ".join(say_triple(g, south) for g in groups)
     # pairs: 09 03 45 67 89
@@ -96,13 +95,44 @@ def say_phone(number: str, style: str, south: bool) -> str:
     )
 
 
-MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "032", "033", "035", "038",
-                   "070", "076", "077", "079", "081", "083", "085", "056", "058", "086", "088",
-                   "089", "039", "036"]
+MOBILE_PREFIXES = [
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "035",
+    "038",
+    "070",
+    "076",
+    "077",
+    "079",
+    "081",
+    "083",
+    "085",
+    "056",
+    "058",
+    "086",
+    "088",
+    "089",
+    "039",
+    "036",
+]
 PHONE_FRAMES = [
-    ("{}", True), ("số của tôi là {}", True), ("số điện thoại là {}", True), ("dạ {} ạ", True),
-    ("em đọc nha {}", True), ("số tôi {} nhé", False), ("vâng số điện thoại của tôi là {}", False),
-    ("số điện thoại liên lạc {}", False), ("dạ số nè {}", True), ("gọi lại số {} giùm tôi", True),
+    ("{}", True),
+    ("số của tôi là {}", True),
+    ("số điện thoại là {}", True),
+    ("dạ {} ạ", True),
+    ("em đọc nha {}", True),
+    ("số tôi {} nhé", False),
+    ("vâng số điện thoại của tôi là {}", False),
+    ("số điện thoại liên lạc {}", False),
+    ("dạ số nè {}", True),
+    ("gọi lại số {} giùm tôi", True),
 ]
 
 
@@ -112,8 +142,17 @@ def fold_word(w: str) -> str:
 
 
 RECOGNISER_SWAPS = {
-    "phường": "phương", "bến": "bên", "quận": "quần", "huyện": "huyền", "hẻm": "hẽm",
-    "đường": "đương", "bảy": "bẩy", "thạnh": "thạch", "xã": "sã", "số": "sổ", "đúng": "dúng",
+    "phường": "phương",
+    "bến": "bên",
+    "quận": "quần",
+    "huyện": "huyền",
+    "hẻm": "hẽm",
+    "đường": "đương",
+    "bảy": "bẩy",
+    "thạnh": "thạch",
+    "xã": "sã",
+    "số": "sổ",
+    "đúng": "dúng",
     "sống": "sóng",
 }
 
@@ -201,19 +240,41 @@ for text, number, noise in [
     add(text, "phone", number, noise)
 
 # ---- places --------------------------------------------------------------------------------
-PLACE_FRAMES = ["{}", "tôi ở {}", "nhà ở {}", "dạ {} ạ", "{} thành phố hồ chí minh",
-                "nhà tôi ở {} nha", "bà cụ ở {}", "ở {} đó"]
+PLACE_FRAMES = [
+    "{}",
+    "tôi ở {}",
+    "nhà ở {}",
+    "dạ {} ạ",
+    "{} thành phố hồ chí minh",
+    "nhà tôi ở {} nha",
+    "bà cụ ở {}",
+    "ở {} đó",
+]
 for k, unit in enumerate(districts_2021()):
     frame = PLACE_FRAMES[k % len(PLACE_FRAMES)]
     typed = f"{unit.unit_type.lower()} {unit.short.lower()}"
     if unit.short.isdigit():
         n = int(unit.short)
-        words = {1: "một", 3: "ba", 4: "bốn", 5: "năm", 6: "sáu", 7: "bảy", 8: "tám",
-                 10: "mười", 11: "mười một", 12: "mười hai"}[n]
+        words = {
+            1: "một",
+            3: "ba",
+            4: "bốn",
+            5: "năm",
+            6: "sáu",
+            7: "bảy",
+            8: "tám",
+            10: "mười",
+            11: "mười một",
+            12: "mười hai",
+        }[n]
         add(frame.format(f"quận {words}"), "place", unit.name)
         add(frame.format(f"quận {n}"), "place", unit.name)
-        add(asr_noise(frame.format(f"quận {words}"), keep=frozenset({words})), "place",
-            unit.name, "asr")
+        add(
+            asr_noise(frame.format(f"quận {words}"), keep=frozenset({words})),
+            "place",
+            unit.name,
+            "asr",
+        )
         add(f"{frame.format(f'Quận {n}').capitalize()}.", "place", unit.name, "asr")
     else:
         add(frame.format(typed), "place", unit.name)
@@ -270,69 +331,146 @@ assert legacy_ward_to_2025()[("quangovap", "phuong12")] == ("Phường An Hội 
 # ---- case type ---------------------------------------------------------------------------------
 CASE_UTTERANCES = {
     "essentials": [
-        "nhà tôi hết gạo rồi", "không có gì ăn hết", "xin hỗ trợ thực phẩm",
-        "cả nhà đang đói không có đồ ăn", "hết sạch lương thực rồi anh ơi",
-        "cần gạo với mì gói", "nhà em mấy ngày nay nhịn đói", "xin ít nhu yếu phẩm",
-        "không có tiền mua đồ ăn cho con", "cần túi an sinh", "nhà bên cạnh hết gạo",
-        "mẹ con tôi thiếu ăn", "cho xin ít rau với trứng", "hết đồ ăn từ hôm qua",
+        "nhà tôi hết gạo rồi",
+        "không có gì ăn hết",
+        "xin hỗ trợ thực phẩm",
+        "cả nhà đang đói không có đồ ăn",
+        "hết sạch lương thực rồi anh ơi",
+        "cần gạo với mì gói",
+        "nhà em mấy ngày nay nhịn đói",
+        "xin ít nhu yếu phẩm",
+        "không có tiền mua đồ ăn cho con",
+        "cần túi an sinh",
+        "nhà bên cạnh hết gạo",
+        "mẹ con tôi thiếu ăn",
+        "cho xin ít rau với trứng",
+        "hết đồ ăn từ hôm qua",
         "gia đình tôi cần lương thực",
     ],
     "support_policy": [
-        "tôi chưa nhận được tiền hỗ trợ", "gói hỗ trợ của phường chưa phát",
-        "xin hỏi về trợ cấp thất nghiệp", "tôi là lao động tự do mà chưa được hỗ trợ",
-        "tiền hỗ trợ theo nghị quyết sáu tám chưa nhận", "không có tên trong danh sách hỗ trợ",
-        "tôi đủ điều kiện mà chưa được chi trả", "hỏi về chính sách hỗ trợ người mất việc",
-        "trợ cấp cho hộ nghèo tháng này chưa có", "hồ sơ xin hỗ trợ nộp rồi mà chưa thấy",
-        "bị bỏ sót không được nhận tiền", "chế độ cho người có công chưa nhận",
+        "tôi chưa nhận được tiền hỗ trợ",
+        "gói hỗ trợ của phường chưa phát",
+        "xin hỏi về trợ cấp thất nghiệp",
+        "tôi là lao động tự do mà chưa được hỗ trợ",
+        "tiền hỗ trợ theo nghị quyết sáu tám chưa nhận",
+        "không có tên trong danh sách hỗ trợ",
+        "tôi đủ điều kiện mà chưa được chi trả",
+        "hỏi về chính sách hỗ trợ người mất việc",
+        "trợ cấp cho hộ nghèo tháng này chưa có",
+        "hồ sơ xin hỗ trợ nộp rồi mà chưa thấy",
+        "bị bỏ sót không được nhận tiền",
+        "chế độ cho người có công chưa nhận",
     ],
     "vulnerable": [
-        "bà cụ sống một mình", "có trẻ mồ côi không ai nuôi", "người khuyết tật cần giúp",
-        "ông ấy bệnh nặng nằm một chỗ", "có cụ già neo đơn", "mấy đứa nhỏ lang thang ngoài đường",
-        "chồng tôi bị tai biến liệt giường", "mẹ tôi chạy thận", "người vô gia cư ngủ ngoài đường",
-        "em bé mồ côi cha mẹ", "ông cụ bị mù sống một mình", "bà ngoại bị ung thư",
+        "bà cụ sống một mình",
+        "có trẻ mồ côi không ai nuôi",
+        "người khuyết tật cần giúp",
+        "ông ấy bệnh nặng nằm một chỗ",
+        "có cụ già neo đơn",
+        "mấy đứa nhỏ lang thang ngoài đường",
+        "chồng tôi bị tai biến liệt giường",
+        "mẹ tôi chạy thận",
+        "người vô gia cư ngủ ngoài đường",
+        "em bé mồ côi cha mẹ",
+        "ông cụ bị mù sống một mình",
+        "bà ngoại bị ung thư",
         "con tôi bị bại liệt",
     ],
     "other": [
-        "tôi muốn hỏi về giấy tờ nhà đất", "cho hỏi thủ tục làm căn cước",
-        "khu tôi bị mất điện cả ngày nay", "tôi muốn phản ánh tiếng ồn công trình",
-        "đường trước nhà bị ngập nước", "tôi muốn góp ý về dịch vụ",
+        "tôi muốn hỏi về giấy tờ nhà đất",
+        "cho hỏi thủ tục làm căn cước",
+        "khu tôi bị mất điện cả ngày nay",
+        "tôi muốn phản ánh tiếng ồn công trình",
+        "đường trước nhà bị ngập nước",
+        "tôi muốn góp ý về dịch vụ",
     ],
 }
 for label, texts in CASE_UTTERANCES.items():
     for t in texts:
         add(t, "case_type", label)
         add(asr_noise(t), "case_type", label, "asr")
-for key, label in [("một", "essentials"), ("số hai", "support_policy"), ("phím ba", "vulnerable"),
-                   ("bấm số bốn", "other"), ("1", "essentials"), ("Số 3.", "vulnerable")]:
+for key, label in [
+    ("một", "essentials"),
+    ("số hai", "support_policy"),
+    ("phím ba", "vulnerable"),
+    ("bấm số bốn", "other"),
+    ("1", "essentials"),
+    ("Số 3.", "vulnerable"),
+]:
     add(key, "case_type", label, "asr" if key[0].isdigit() or "." in key else "clean")
 
 # ---- subject --------------------------------------------------------------------------------
 SUBJECT_UTTERANCES = {
-    "self": ["cho tôi", "dạ cho bản thân tôi", "cho chính tôi ạ", "cho mình thôi",
-             "tôi cần cho tôi", "cho cá nhân tôi"],
-    "family": ["cho gia đình", "cho gia đình tôi", "cho vợ con tôi", "cho ba má tôi",
-               "cho bố mẹ tôi ạ", "cho cả nhà", "cho mẹ tôi", "nhà tôi có mấy người cần"],
-    "neighbour": ["hàng xóm", "cho hàng xóm tôi", "nhà bên cạnh", "bà cụ cùng xóm",
-                  "cho nhà kế bên", "cho người trong hẻm", "người cùng dãy trọ"],
-    "other": ["người khác", "cho một người quen", "cho bạn tôi", "cho người ta",
-              "cho một bà bán vé số", "giúp một người lạ ngoài đường"],
+    "self": [
+        "cho tôi",
+        "dạ cho bản thân tôi",
+        "cho chính tôi ạ",
+        "cho mình thôi",
+        "tôi cần cho tôi",
+        "cho cá nhân tôi",
+    ],
+    "family": [
+        "cho gia đình",
+        "cho gia đình tôi",
+        "cho vợ con tôi",
+        "cho ba má tôi",
+        "cho bố mẹ tôi ạ",
+        "cho cả nhà",
+        "cho mẹ tôi",
+        "nhà tôi có mấy người cần",
+    ],
+    "neighbour": [
+        "hàng xóm",
+        "cho hàng xóm tôi",
+        "nhà bên cạnh",
+        "bà cụ cùng xóm",
+        "cho nhà kế bên",
+        "cho người trong hẻm",
+        "người cùng dãy trọ",
+    ],
+    "other": [
+        "người khác",
+        "cho một người quen",
+        "cho bạn tôi",
+        "cho người ta",
+        "cho một bà bán vé số",
+        "giúp một người lạ ngoài đường",
+    ],
 }
 for label, texts in SUBJECT_UTTERANCES.items():
     for t in texts:
         add(t, "subject", label)
         add(asr_noise(t), "subject", label, "asr")
-for key, label in [("một", "self"), ("số hai", "family"), ("3", "neighbour"), ("phím bốn", "other")]:
+for key, label in [
+    ("một", "self"),
+    ("số hai", "family"),
+    ("3", "neighbour"),
+    ("phím bốn", "other"),
+]:
     add(key, "subject", label)
 
 # ---- household size ------------------------------------------------------------------------
 HOUSEHOLD = [
-    ("nhà có năm người", "5"), ("bốn", "4"), ("5 người", "5"), ("dạ sáu người ạ", "6"),
-    ("nhà tôi có ba người", "3"), ("tất cả là bảy người", "7"), ("có hai vợ chồng", "2"),
-    ("tôi sống một mình", "1"), ("hai vợ chồng với ba đứa con", "5"),
-    ("nhà có bốn người lớn và hai trẻ em", "6"), ("mười người", "10"), ("mười hai người", "12"),
-    ("dạ tám", "8"), ("nhà có chín nhân khẩu", "9"), ("năm nay tôi bảy mươi tuổi, nhà có hai người",
-    "2"), ("chỉ có mình tôi", "1"), ("Nhà có 4 người.", "4"), ("khoảng sáu người", "6"),
-    ("ba người ạ", "3"), ("gia đình có mười một người", "11"),
+    ("nhà có năm người", "5"),
+    ("bốn", "4"),
+    ("5 người", "5"),
+    ("dạ sáu người ạ", "6"),
+    ("nhà tôi có ba người", "3"),
+    ("tất cả là bảy người", "7"),
+    ("có hai vợ chồng", "2"),
+    ("tôi sống một mình", "1"),
+    ("hai vợ chồng với ba đứa con", "5"),
+    ("nhà có bốn người lớn và hai trẻ em", "6"),
+    ("mười người", "10"),
+    ("mười hai người", "12"),
+    ("dạ tám", "8"),
+    ("nhà có chín nhân khẩu", "9"),
+    ("năm nay tôi bảy mươi tuổi, nhà có hai người", "2"),
+    ("chỉ có mình tôi", "1"),
+    ("Nhà có 4 người.", "4"),
+    ("khoảng sáu người", "6"),
+    ("ba người ạ", "3"),
+    ("gia đình có mười một người", "11"),
 ]
 for t, v in HOUSEHOLD:
     add(t, "household", v)
@@ -340,13 +478,20 @@ for t, v in HOUSEHOLD:
 
 # ---- names ------------------------------------------------------------------------------------
 NAMES = [
-    ("tên là nguyễn văn nam", "Nguyễn Văn Nam"), ("tôi là trần thị hồng", "Trần Thị Hồng"),
-    ("tên tôi là lê văn tám", "Lê Văn Tám"), ("dạ em tên phạm thị lan ạ", "Phạm Thị Lan"),
-    ("họ tên là võ minh tuấn", "Võ Minh Tuấn"), ("tôi tên huỳnh văn sáu", "Huỳnh Văn Sáu"),
-    ("cháu tên là đặng ngọc anh", "Đặng Ngọc Anh"), ("nguyễn thị mai", "Nguyễn Thị Mai"),
-    ("tên của tôi là bùi quang huy", "Bùi Quang Huy"), ("tôi là chị hoa", "Hoa"),
-    ("bà ấy tên là lý thị bé", "Lý Thị Bé"), ("Tên tôi là Đỗ Văn Hải.", "Đỗ Văn Hải"),
-    ("dạ trương thị thu hà", "Trương Thị Thu Hà"), ("em là ngô bảo châu nhé", "Ngô Bảo Châu"),
+    ("tên là nguyễn văn nam", "Nguyễn Văn Nam"),
+    ("tôi là trần thị hồng", "Trần Thị Hồng"),
+    ("tên tôi là lê văn tám", "Lê Văn Tám"),
+    ("dạ em tên phạm thị lan ạ", "Phạm Thị Lan"),
+    ("họ tên là võ minh tuấn", "Võ Minh Tuấn"),
+    ("tôi tên huỳnh văn sáu", "Huỳnh Văn Sáu"),
+    ("cháu tên là đặng ngọc anh", "Đặng Ngọc Anh"),
+    ("nguyễn thị mai", "Nguyễn Thị Mai"),
+    ("tên của tôi là bùi quang huy", "Bùi Quang Huy"),
+    ("tôi là chị hoa", "Hoa"),
+    ("bà ấy tên là lý thị bé", "Lý Thị Bé"),
+    ("Tên tôi là Đỗ Văn Hải.", "Đỗ Văn Hải"),
+    ("dạ trương thị thu hà", "Trương Thị Thu Hà"),
+    ("em là ngô bảo châu nhé", "Ngô Bảo Châu"),
     ("tên tôi là hồ văn minh, ở quận ba", "Hồ Văn Minh"),
 ]
 for t, v in NAMES:
@@ -355,7 +500,8 @@ for t, v in NAMES:
 
 # ---- street address -----------------------------------------------------------------------
 ADDRESSES = [
-    ("số 12 đường nguyễn trãi", "12 Nguyễn Trãi"), ("mười hai nguyễn trãi", "12 Nguyễn Trãi"),
+    ("số 12 đường nguyễn trãi", "12 Nguyễn Trãi"),
+    ("mười hai nguyễn trãi", "12 Nguyễn Trãi"),
     ("nhà số 45 đường lê lợi", "45 Lê Lợi"),
     ("hẻm 34 bùi viện", "hẻm 34 Bùi Viện"),
     ("số 7 hẻm 12 đường lê văn sỹ phường 13 quận 3", "7 hẻm 12 Lê Văn Sỹ"),
@@ -377,12 +523,31 @@ for t, v in ADDRESSES:
 
 # ---- yes / no ---------------------------------------------------------------------------------
 YES_NO = [
-    ("đúng rồi", "yes"), ("vâng", "yes"), ("dạ phải", "yes"), ("ừ", "yes"), ("có", "yes"),
-    ("dạ đúng rồi ạ", "yes"), ("chính xác", "yes"), ("ừ đúng", "yes"), ("không sai", "yes"),
-    ("ok", "yes"), ("được rồi", "yes"), ("dạ", "yes"), ("vâng ạ", "yes"), ("phải rồi", "yes"),
-    ("không", "no"), ("sai", "no"), ("không đúng", "no"), ("sai rồi", "no"),
-    ("dạ không phải", "no"), ("chưa đúng", "no"), ("không, sai rồi", "no"), ("hông", "no"),
-    ("không phải đâu", "no"), ("nhầm rồi", "no"), ("dạ không ạ", "no"),
+    ("đúng rồi", "yes"),
+    ("vâng", "yes"),
+    ("dạ phải", "yes"),
+    ("ừ", "yes"),
+    ("có", "yes"),
+    ("dạ đúng rồi ạ", "yes"),
+    ("chính xác", "yes"),
+    ("ừ đúng", "yes"),
+    ("không sai", "yes"),
+    ("ok", "yes"),
+    ("được rồi", "yes"),
+    ("dạ", "yes"),
+    ("vâng ạ", "yes"),
+    ("phải rồi", "yes"),
+    ("không", "no"),
+    ("sai", "no"),
+    ("không đúng", "no"),
+    ("sai rồi", "no"),
+    ("dạ không phải", "no"),
+    ("chưa đúng", "no"),
+    ("không, sai rồi", "no"),
+    ("hông", "no"),
+    ("không phải đâu", "no"),
+    ("nhầm rồi", "no"),
+    ("dạ không ạ", "no"),
 ]
 for t, v in YES_NO:
     add(t, "yes_no", v)
@@ -390,14 +555,22 @@ for t, v in YES_NO:
 
 # ---- asking for a human -----------------------------------------------------------------------
 HUMAN = [
-    ("gặp tổng đài viên", "true"), ("cho tôi nói chuyện với người thật", "true"),
-    ("nhân viên", "true"), ("0", "true"), ("cho tôi gặp nhân viên", "true"),
-    ("tôi muốn gặp người thật", "true"), ("chuyển máy cho tổng đài viên đi", "true"),
-    ("tôi không muốn nói chuyện với máy", "true"), ("làm ơn cho gặp tư vấn viên", "true"),
+    ("gặp tổng đài viên", "true"),
+    ("cho tôi nói chuyện với người thật", "true"),
+    ("nhân viên", "true"),
+    ("0", "true"),
+    ("cho tôi gặp nhân viên", "true"),
+    ("tôi muốn gặp người thật", "true"),
+    ("chuyển máy cho tổng đài viên đi", "true"),
+    ("tôi không muốn nói chuyện với máy", "true"),
+    ("làm ơn cho gặp tư vấn viên", "true"),
     ("kết nối với nhân viên giùm", "true"),
-    ("nhà tôi có năm người", "false"), ("tôi cần gạo", "false"),
-    ("nhân viên y tế đến nhà rồi", "false"), ("không cần gặp nhân viên đâu", "false"),
-    ("đúng rồi", "false"), ("quận ba", "false"),
+    ("nhà tôi có năm người", "false"),
+    ("tôi cần gạo", "false"),
+    ("nhân viên y tế đến nhà rồi", "false"),
+    ("không cần gặp nhân viên đâu", "false"),
+    ("đúng rồi", "false"),
+    ("quận ba", "false"),
 ]
 for t, v in HUMAN:
     add(t, "human", v)
@@ -406,10 +579,17 @@ for t, v in HUMAN:
 
 # ---- correction after the readback ----------------------------------------------------------
 CORRECTIONS = [
-    ("sai địa chỉ", "address"), ("sai số điện thoại", "phone"), ("sai tên", "name"),
-    ("tên chưa đúng", "name"), ("địa chỉ không đúng", "address"), ("số điện thoại bị nhầm", "phone"),
-    ("sai quận rồi", "place"), ("phường không đúng", "place"), ("số người sai", "household"),
-    ("không phải, sai số nhà", "address"), ("sửa lại họ tên giùm", "name"),
+    ("sai địa chỉ", "address"),
+    ("sai số điện thoại", "phone"),
+    ("sai tên", "name"),
+    ("tên chưa đúng", "name"),
+    ("địa chỉ không đúng", "address"),
+    ("số điện thoại bị nhầm", "phone"),
+    ("sai quận rồi", "place"),
+    ("phường không đúng", "place"),
+    ("số người sai", "household"),
+    ("không phải, sai số nhà", "address"),
+    ("sửa lại họ tên giùm", "name"),
     ("ghi sai số điện thoại rồi", "phone"),
 ]
 for t, v in CORRECTIONS:

@@ -1,0 +1,50 @@
+"""Per-slot accuracy of the extractors on the labelled corpus (tests/data/nlu_corpus.jsonl).
+
+Thresholds: phone numbers and places ≥ 95 % on clean text and ≥ 85 % with recogniser-like
+noise (the project's stated figures); the other slots have thresholds a little under what the
+code reaches today, so that a regression fails but a single new hard case does not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callbot.nlu.corpus import EXTRACTORS, accuracy, load_corpus
+
+CORPUS = Path(__file__).parent / "data" / "nlu_corpus.jsonl"
+
+THRESHOLDS: dict[str, tuple[float, float]] = {  # slot → (clean, asr)
+    "phone": (0.95, 0.85),
+    "place": (0.95, 0.85),
+    "case_type": (0.90, 0.85),
+    "subject": (0.90, 0.85),
+    "household": (0.90, 0.80),
+    "name": (0.90, 0.75),
+    "address": (0.85, 0.75),
+    "yes_no": (0.95, 0.90),
+    "human": (0.95, 0.90),
+    "correction": (0.90, 0.85),
+}
+
+
+@pytest.fixture(scope="module")
+def scores() -> dict[tuple[str, str], tuple[int, int]]:
+    return accuracy(load_corpus(CORPUS))
+
+
+def test_corpus_is_large_and_covers_every_slot() -> None:
+    records = load_corpus(CORPUS)
+    assert len(records) >= 400
+    assert {r.slot for r in records} == set(EXTRACTORS) == set(THRESHOLDS)
+    assert {r.noise for r in records} == {"clean", "asr"}
+
+
+@pytest.mark.parametrize("slot", sorted(THRESHOLDS))
+@pytest.mark.parametrize("noise", ["clean", "asr"])
+def test_slot_accuracy(scores: dict, slot: str, noise: str) -> None:
+    good, total = scores[(slot, noise)]
+    threshold = THRESHOLDS[slot][0 if noise == "clean" else 1]
+    assert total > 0
+    assert good / total >= threshold, f"{slot}/{noise}: {good}/{total} < {threshold:.0%}"

@@ -1,0 +1,79 @@
+"""Normalisation and every extractor must survive anything a recogniser (or a fuzzer) writes."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callbot.nlu import (
+    extract_address,
+    extract_case_type,
+    extract_correction,
+    extract_household,
+    extract_name,
+    extract_phone,
+    extract_place,
+    extract_subject,
+    extract_yes_no,
+    fold,
+    normalise,
+    wants_human,
+)
+from callbot.nlu.text import title_case
+
+VIETNAMESE_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
+viet_text = st.text(alphabet=VIETNAMESE_LETTERS + " ,.0123456789", max_size=80)
+
+
+def test_normalise_whisper_style() -> None:
+    assert normalise("Quận 3.") == "quận 3"
+    assert normalise("4, 5, 6") == "4 5 6"
+    assert normalise("Q1") == "q 1"
+    assert normalise("số ờ mười hai") == "số mười hai"  # hesitations dropped
+    assert normalise("12/3", keep_slash=True) == "12/3"
+
+
+def test_fold() -> None:
+    assert fold("đường Nguyễn Trãi") == "duong Nguyen Trai"
+    assert fold("phường") == fold("phương") == "phuong"
+
+
+def test_title_case() -> None:
+    assert title_case("nguyễn văn đức") == "Nguyễn Văn Đức"
+
+
+@given(st.text())
+def test_normalise_never_crashes_and_is_idempotent(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+    assert once == once.strip()
+    assert "  " not in once
+
+
+@given(st.text())
+def test_fold_leaves_no_combining_marks(text: str) -> None:
+    import unicodedata
+
+    folded = fold(normalise(text))
+    assert not any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", folded))
+
+
+@settings(max_examples=150)
+@given(st.one_of(st.text(), viet_text))
+def test_extractors_never_crash(text: str) -> None:
+    for extract in (
+        extract_address,
+        extract_case_type,
+        extract_correction,
+        extract_household,
+        extract_name,
+        extract_phone,
+        extract_place,
+        extract_subject,
+        extract_yes_no,
+    ):
+        result = extract(text)
+        assert result is None or 0.0 <= result.confidence <= 1.0
+    assert isinstance(wants_human(text), bool)
