@@ -14,6 +14,8 @@ import pytest
 from callbot.nlu.corpus import EXTRACTORS, accuracy, load_corpus
 
 CORPUS = Path(__file__).parent / "data" / "nlu_corpus.jsonl"
+# Hand-written after the rules, in other wording; small, so only an overall threshold.
+HELD_OUT = Path(__file__).parent / "data" / "nlu_heldout.jsonl"
 
 THRESHOLDS: dict[str, tuple[float, float]] = {  # slot → (clean, asr)
     "phone": (0.95, 0.85),
@@ -48,3 +50,11 @@ def test_slot_accuracy(scores: dict, slot: str, noise: str) -> None:
     threshold = THRESHOLDS[slot][0 if noise == "clean" else 1]
     assert total > 0
     assert good / total >= threshold, f"{slot}/{noise}: {good}/{total} < {threshold:.0%}"
+
+
+def test_held_out_overall_accuracy() -> None:
+    scores = accuracy(load_corpus(HELD_OUT))
+    good = sum(g for g, _ in scores.values())
+    total = sum(n for _, n in scores.values())
+    assert total >= 50
+    assert good / total >= 0.9

@@ -38,6 +38,7 @@ _TONED_TENS = {"mười": TEN_TONED, "mươi": TENS_TONED}
 # "mốt", "lăm", "nhăm" and "tư" are unit forms: never the tens digit before "mươi".
 _NEVER_TENS_DIGIT_WORDS = {"mot": (1,), "lam": (5,), "nham": (5,), "tu": (4,)}
 _UNIT_ONLY_WORDS = frozenset({"lam", "nham", "tu"})
+_UNIT_FORMS = _UNIT_ONLY_WORDS | {"mot"}
 HUNDRED = "tram"
 EMPTY_TENS = frozenset({"linh", "le"})  # "ba trăm linh năm" = 305
 SCALES: dict[str, int] = {"ty": 10**9, "trieu": 10**6, "nghin": 1000, "ngan": 1000}
@@ -119,7 +120,8 @@ def _tens_and_units(tokens: list[str], i: int, reading: Reading) -> tuple[int, i
     if (
         u is not None
         and u != 0
-        and (reading.unit_after_tens or value == 10)
+        # Unit-only forms ("hai mươi mốt", "bốn mươi lăm") belong to the tens in any reading.
+        and (reading.unit_after_tens or value == 10 or tokens[j] in _UNIT_FORMS)
         and not _starts_group(tokens, j, reading)
         # "chín mươi, tám lăm": a digit followed by a unit-only word is a colloquial pair.
         and nxt not in _UNIT_ONLY_WORDS

@@ -21,6 +21,8 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("bản thân", 2),
         ("chính tôi", 2),
         ("chính mình", 2),
+        ("chính em", 2),
+        ("bản thân em", 2),
         ("cá nhân", 2),
         ("tôi cần", 1),
         ("em cần", 1),
