@@ -1,0 +1,411 @@
+"""The conversation engine: events in, actions out, no audio inside.
+
+``ivr.py`` describes *what* to ask (a ``Script``: greeting, questions, readback, goodbye);
+this module decides *when*: retries, keypad fallback, silence, readback and correction,
+asking for a human. Because it only sees text and digits and only emits actions, the same
+flow serves a phone call (``callbot.session``), a text chat (``callbot chat``) and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from callbot.tickets import CallEndReason, SlotSource, SlotValue
+
+# ── What the dialog says ────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A pre-rendered prompt from prompts/, by name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Digits:
+    """Digits read one by one from pre-rendered pieces (phone numbers, ticket numbers)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text that has no pre-rendered piece: spoken by the TTS engine."""
+
+    text: str
+
+
+Piece = Prompt | Digits | Text
+
+
+# ── Events the dialog reacts to ─────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Pressed:
+    digits: str  # one key for menus, several (ended by # or a pause) for numbers
+
+
+@dataclass(frozen=True)
+class Silence:
+    pass
+
+
+@dataclass(frozen=True)
+class OperatorFree:
+    """A human operator became available while the bot holds the call."""
+
+
+DialogEvent = Heard | Pressed | Silence | OperatorFree
+
+
+# ── Actions the dialog emits ────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class KeypadSpec:
+    max_digits: int = 1  # 1 for menus; a number is ended by # or max_digits
+
+
+@dataclass(frozen=True)
+class Say:
+    pieces: tuple[Piece, ...]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Say the pieces, then wait for speech or keys."""
+
+    pieces: tuple[Piece, ...]
+    slot: str | None
+    phrases: tuple[str, ...] = ()  # what a constrained recogniser may expect
+    keypad: KeypadSpec | None = None
+    speech: bool = True  # False once the question fell back to keypad only
+    barge_in: bool = True
+
+
+@dataclass(frozen=True)
+class SetSlot:
+    slot: SlotValue
+
+
+@dataclass(frozen=True)
+class MissingSlot:
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class End:
+    reason: CallEndReason
+    complete: bool
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """Return the caller to the human queue (the session ends the AudioSocket)."""
+
+
+Action = Say | Ask | SetSlot | MissingSlot | End | HandBack
+
+
+# ── The script that ivr.py fills in ─────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Understood:
+    value: str
+    confidence: float
+    heard: str = ""
+
+
+Understander = Callable[[str], Understood | None]
+
+
+@dataclass(frozen=True)
+class Question:
+    slot: str
+    prompt: str  # prompt name asked first
+    understand: Understander  # speech text → value
+    from_keys: Understander | None = None  # keypad digits → value
+    keypad: KeypadSpec | None = None
+    keypad_prompt: str | None = None  # asked after failed speech tries, keys only
+    retry_prompt: str = "retry"
+    phrases: tuple[str, ...] = ()
+    required: bool = True
+    readback: Callable[[str], tuple[Piece, ...]] = lambda value: (Text(value),)
+    correction_key: str | None = None  # keypad digit that picks this field at readback
+
+
+@dataclass(frozen=True)
+class Script:
+    greeting: tuple[Piece, ...]
+    questions: tuple[Question, ...]
+    readback_intro: str  # "Xin nhắc lại thông tin…"
+    confirm_prompt: str  # "Đúng bấm 1, sai bấm 2"
+    which_field_prompt: str  # "Thông tin nào chưa đúng?"
+    goodbye: Callable[[int | None], tuple[Piece, ...]]  # ticket id → pieces
+    goodbye_incomplete: Callable[[int | None], tuple[Piece, ...]]
+    no_input_goodbye: tuple[Piece, ...]
+    handback_prompt: tuple[Piece, ...]
+    no_operator_prompt: tuple[Piece, ...]
+    understand_yes_no: Understander  # → "yes" / "no"
+    wants_human: Callable[[str], bool]
+    which_field: Callable[[str], str | None]  # "sai địa chỉ" → "place"
+    human_key: str = "0"
+    speech_tries: int = 2  # failed speech answers before the keypad fallback
+    keypad_tries: int = 2
+    silences_before_goodbye: int = 2
+    max_corrections: int = 2
+
+
+class Phase(Enum):
+    QUESTION = "question"
+    CONFIRM = "confirm"
+    WHICH_FIELD = "which_field"
+    DONE = "done"
+
+
+@dataclass
+class DialogState:
+    phase: Phase = Phase.QUESTION
+    index: int = 0
+    speech_failures: int = 0
+    keypad_failures: int = 0
+    keypad_only: bool = False
+    silences: int = 0
+    corrections: int = 0
+    correcting: bool = False  # re-asking one field, then straight back to readback
+    human_requested: bool = False
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+class Dialog:
+    def __init__(
+        self,
+        script: Script,
+        *,
+        ticket_id: int | None = None,
+        operator_available: Callable[[], bool] = lambda: False,
+        known: Sequence[SlotValue] = (),
+    ) -> None:
+        self.script = script
+        self.ticket_id = ticket_id
+        self._operator_available = operator_available
+        self.state = DialogState()
+        for slot in known:  # e.g. facts a supervisor or the network gave in advance
+            self.state.slots[slot.name] = slot
+
+    # ── public ──
+
+    def start(self) -> list[Action]:
+        return [Say(self.script.greeting), *self._ask_current()]
+
+    def handle(self, event: DialogEvent) -> list[Action]:
+        if self.state.phase is Phase.DONE:
+            return []
+        if isinstance(event, OperatorFree):
+            if self.state.human_requested:  # asked earlier when nobody was free
+                self.state.phase = Phase.DONE
+                return [Say(self.script.handback_prompt), HandBack()]
+            return []
+        if isinstance(event, Silence):
+            return self._on_silence()
+        self.state.silences = 0
+        if isinstance(event, Pressed) and event.digits == self.script.human_key:
+            return self._human()
+        if isinstance(event, Heard) and self.script.wants_human(event.text):
+            return self._human()
+        match self.state.phase:
+            case Phase.QUESTION:
+                return self._on_answer(event)
+            case Phase.CONFIRM:
+                return self._on_confirm(event)
+            case Phase.WHICH_FIELD:
+                return self._on_which_field(event)
+        return []
+
+    @property
+    def done(self) -> bool:
+        return self.state.phase is Phase.DONE
+
+    @property
+    def current_question(self) -> Question | None:
+        if self.state.phase is Phase.QUESTION and self.state.index < len(self.script.questions):
+            return self.script.questions[self.state.index]
+        return None
+
+    # ── questions ──
+
+    def _ask_current(self, retry: bool = False) -> list[Action]:
+        s = self.state
+        questions = self.script.questions
+        while s.index < len(questions) and questions[s.index].slot in s.slots and not s.correcting:
+            s.index += 1  # already known (e.g. offered by the network and confirmed)
+        if s.index >= len(questions):
+            return self._readback()
+        q = questions[s.index]
+        if s.keypad_only:
+            prompt = q.keypad_prompt or q.prompt
+            return [Ask((Prompt(prompt),), q.slot, keypad=q.keypad, speech=False)]
+        pieces = (Prompt(q.retry_prompt), Prompt(q.prompt)) if retry else (Prompt(q.prompt),)
+        return [Ask(pieces, q.slot, phrases=q.phrases, keypad=q.keypad)]
+
+    def _on_answer(self, event: Heard | Pressed) -> list[Action]:
+        q = self.script.questions[self.state.index]
+        if isinstance(event, Heard):
+            understood = None if self.state.keypad_only else q.understand(event.text)
+            source = SlotSource.SPEECH
+        else:
+            understood = q.from_keys(event.digits) if q.from_keys else None
+            source = SlotSource.KEYPAD
+        if understood is not None:
+            return self._accept(q, understood, source)
+        return self._failed(q, keypad=isinstance(event, Pressed))
+
+    def _accept(self, q: Question, understood: Understood, source: SlotSource) -> list[Action]:
+        slot = SlotValue(q.slot, understood.value, source, understood.confidence, understood.heard)
+        self.state.slots[q.slot] = slot
+        self.state.missing.pop(q.slot, None)
+        return [SetSlot(slot), *self._next_question()]
+
+    def _failed(self, q: Question, *, keypad: bool) -> list[Action]:
+        s = self.state
+        if keypad or s.keypad_only:
+            s.keypad_failures += 1
+        else:
+            s.speech_failures += 1
+        if s.keypad_failures >= self.script.keypad_tries or (
+            s.speech_failures >= self.script.speech_tries and q.keypad is None and not keypad
+        ):
+            why = "not understood"
+            s.missing[q.slot] = why
+            return [MissingSlot(q.slot, why), *self._next_question()]
+        if s.speech_failures >= self.script.speech_tries and q.keypad is not None:
+            s.keypad_only = True
+        return self._ask_current(retry=True)
+
+    def _next_question(self) -> list[Action]:
+        s = self.state
+        s.speech_failures = s.keypad_failures = 0
+        s.keypad_only = False
+        if s.correcting:
+            s.correcting = False
+            return self._readback()
+        s.index += 1
+        return self._ask_current()
+
+    # ── readback and correction ──
+
+    def _readback(self) -> list[Action]:
+        s = self.state
+        s.phase = Phase.CONFIRM
+        pieces: list[Piece] = [Prompt(self.script.readback_intro)]
+        for q in self.script.questions:
+            if q.slot in s.slots:
+                pieces.extend(q.readback(s.slots[q.slot].value))
+        pieces.append(Prompt(self.script.confirm_prompt))
+        return [Ask(tuple(pieces), None, phrases=("đúng", "sai"), keypad=KeypadSpec(1))]
+
+    def _on_confirm(self, event: Heard | Pressed) -> list[Action]:
+        if isinstance(event, Pressed):
+            answer = {"1": "yes", "2": "no"}.get(event.digits)
+        else:
+            field_name = self.script.which_field(event.text)
+            if field_name is not None:  # "sai địa chỉ": no, and which field, at once
+                return self._correct(field_name)
+            understood = self.script.understand_yes_no(event.text)
+            answer = understood.value if understood else None
+        if answer == "yes":
+            return self._finish(confirmed=True)
+        if answer == "no":
+            if self.state.corrections >= self.script.max_corrections:
+                return self._finish(confirmed=False)
+            self.state.phase = Phase.WHICH_FIELD
+            return [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]
+        return self._confirm_failed()
+
+    def _confirm_failed(self) -> list[Action]:
+        s = self.state
+        s.speech_failures += 1
+        if s.speech_failures > self.script.speech_tries:
+            return self._finish(confirmed=False)
+        return [
+            Ask(
+                (Prompt("retry"), Prompt(self.script.confirm_prompt)),
+                None,
+                phrases=("đúng", "sai"),
+                keypad=KeypadSpec(1),
+            )
+        ]
+
+    def _on_which_field(self, event: Heard | Pressed) -> list[Action]:
+        if isinstance(event, Pressed):
+            by_key = {q.correction_key: q.slot for q in self.script.questions if q.correction_key}
+            field_name = by_key.get(event.digits)
+        else:
+            field_name = self.script.which_field(event.text)
+        if field_name is None:
+            return self._confirm_failed()
+        return self._correct(field_name)
+
+    def _correct(self, field_name: str) -> list[Action]:
+        s = self.state
+        indexes = [i for i, q in enumerate(self.script.questions) if q.slot == field_name]
+        if not indexes or s.corrections >= self.script.max_corrections:
+            return self._finish(confirmed=False)
+        s.corrections += 1
+        s.phase = Phase.QUESTION
+        s.index = indexes[0]
+        s.correcting = True
+        s.speech_failures = s.keypad_failures = 0
+        s.keypad_only = False
+        return self._ask_current()
+
+    # ── endings ──
+
+    def _finish(self, *, confirmed: bool) -> list[Action]:
+        s = self.state
+        s.phase = Phase.DONE
+        required = [q.slot for q in self.script.questions if q.required]
+        complete = confirmed and all(name in s.slots for name in required)
+        goodbye = self.script.goodbye if complete else self.script.goodbye_incomplete
+        return [Say(goodbye(self.ticket_id)), End(CallEndReason.COMPLETED, complete)]
+
+    def _on_silence(self) -> list[Action]:
+        s = self.state
+        s.silences += 1
+        if s.silences >= self.script.silences_before_goodbye:
+            s.phase = Phase.DONE
+            return [Say(self.script.no_input_goodbye), End(CallEndReason.NO_INPUT, False)]
+        if s.phase is Phase.QUESTION:
+            return self._ask_current(retry=True)
+        if s.phase is Phase.CONFIRM:
+            return self._readback()
+        return [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]
+
+    def _human(self) -> list[Action]:
+        if self._operator_available():
+            self.state.phase = Phase.DONE
+            return [Say(self.script.handback_prompt), HandBack()]
+        # Nobody free: say so and carry on where we were, so nothing is lost; the session
+        # sends OperatorFree if one frees up while the bot still holds the call.
+        self.state.human_requested = True
+        repeat: list[Action]
+        if self.state.phase is Phase.QUESTION:
+            repeat = self._ask_current()
+        elif self.state.phase is Phase.CONFIRM:
+            repeat = self._readback()
+        else:
+            repeat = [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]
+        return [Say(self.script.no_operator_prompt), *repeat]

@@ -1,0 +1,59 @@
+"""Counters and latency samples for one callbot process.
+
+Kept in memory and cheap to update from the call path; the load tester and ``/metrics``
+read them. Latency samples are kept in a bounded window so a long run does not grow.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from callbot.asr.base import Hypothesis
+
+WINDOW = 10_000
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class CallMetrics:
+    calls_in_progress: int = 0
+    calls_ended: Counter[str] = field(default_factory=Counter)
+    calls_complete: int = 0
+    barge_ins: int = 0
+    utterances: int = 0
+    asr_audio_s: float = 0.0
+    asr_decode_s: float = 0.0
+    turn_latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+
+    def call_ended(self, reason: str, complete: bool) -> None:
+        self.calls_ended[reason] += 1
+        self.calls_complete += int(complete)
+
+    def asr_decoded(self, hypothesis: Hypothesis) -> None:
+        self.utterances += 1
+        self.asr_audio_s += hypothesis.audio_seconds
+        self.asr_decode_s += hypothesis.decode_seconds
+
+    def turn_latency(self, seconds: float) -> None:
+        self.turn_latencies_s.append(seconds)
+
+    def summary(self) -> dict[str, object]:
+        latencies = list(self.turn_latencies_s)
+        return {
+            "calls_in_progress": self.calls_in_progress,
+            "calls_ended": dict(self.calls_ended),
+            "calls_complete": self.calls_complete,
+            "utterances": self.utterances,
+            "asr_rtf": self.asr_decode_s / self.asr_audio_s if self.asr_audio_s else None,
+            "turn_latency_p50_s": percentile(latencies, 50),
+            "turn_latency_p95_s": percentile(latencies, 95),
+            "barge_ins": self.barge_ins,
+        }

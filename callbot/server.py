@@ -1,0 +1,133 @@
+"""Wiring: settings in, a running callbot out (AudioSocket server, models, store, AMI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from callbot.asr.base import AsrEngine
+from callbot.asr.factory import build_engine
+from callbot.config import Settings
+from callbot.dialog import Script
+from callbot.prompts import PromptLibrary
+from callbot.session import CallServices, CallSession
+from callbot.store.base import TicketStore
+from callbot.store.factory import open_store
+from callbot.tts import EspeakTts
+from telephony.audiosocket_server import AudioSocketServer
+from telephony.frame_clock import FrameClock
+
+log = logging.getLogger(__name__)
+
+
+def load_script() -> Script:
+    import ivr  # the city's script; imported late so a syntax error there names the file
+
+    return ivr.SCRIPT
+
+
+def build_prompts(settings: Settings) -> PromptLibrary:
+    p = settings.prompts
+    tts = EspeakTts(voice=p.tts_voice, cache_dir=Path(p.tts_cache_dir))
+    override = Path(p.override_dir) if p.override_dir else None
+    return PromptLibrary(Path(p.dir), tts=tts, override_dir=override)
+
+
+def build_asr(settings: Settings) -> AsrEngine:
+    a = settings.asr
+    from callbot.asr.factory import AsrSettings
+
+    return build_engine(
+        AsrSettings(
+            engine=a.engine,
+            model=a.model or None,
+            threads=a.threads,
+            workers=a.workers,
+            models_dir=a.models_dir or None,
+        )
+    )
+
+
+@dataclass
+class Callbot:
+    settings: Settings
+    services: CallServices
+    audiosocket: AudioSocketServer
+
+    @property
+    def port(self) -> int:
+        return self.audiosocket.port
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        await self.audiosocket.close(grace_s)
+        await self.services.clock.close()
+        await self.services.asr.close()
+        await self.services.store.close()
+
+
+async def start_callbot(
+    settings: Settings,
+    *,
+    asr: AsrEngine | None = None,
+    store: TicketStore | None = None,
+) -> Callbot:
+    """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
+    if store is None:
+        store = open_store(settings.store.url)
+        await store.open()
+    prompts = build_prompts(settings)
+    prompts.preload()
+    if asr is None:
+        asr = await asyncio.to_thread(build_asr, settings)
+    recordings = Path(settings.recordings.dir) if settings.recordings.enabled else None
+    services = CallServices(
+        store=store,
+        asr=asr,
+        prompts=prompts,
+        clock=FrameClock(),
+        script=load_script(),
+        endpointer=settings.vad.endpointer(),
+        recordings_dir=recordings,
+        keypad_digit_timeout_s=settings.dialog.keypad_digit_timeout_s,
+        max_call_s=settings.dialog.max_call_s,
+        uuid_timeout_s=settings.audiosocket.uuid_timeout_s,
+        max_payload=settings.audiosocket.max_payload,
+        queue=settings.ami.queue,
+        correlation_wait_s=settings.ami.correlation_wait_s,
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await CallSession(services, reader, writer).run()
+
+    a = settings.audiosocket
+    server = AudioSocketServer(handle, host=a.host, port=a.port, allow=a.allow)
+    await server.start()
+    return Callbot(settings, services, server)
+
+
+async def serve_forever(settings: Settings) -> None:
+    """``callbot serve``: run until SIGINT/SIGTERM, then let calls finish (tickets kept)."""
+    bot = await start_callbot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    store = _safe_url(settings.store.url)
+    print(f"callbot: AudioSocket on {settings.audiosocket.host}:{bot.port}, store {store}")
+    await stop.wait()
+    log.info("stopping: %d calls in progress", bot.audiosocket.active_calls)
+    await bot.stop()
+
+
+def _safe_url(url: str) -> str:
+    """A store URL without its password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url

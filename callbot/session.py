@@ -1,0 +1,583 @@
+"""One phone call, from the AudioSocket UUID frame to the ticket's last write.
+
+Three things run per call:
+- the *reader* turns bytes from Asterisk into audio frames, keys and hang-up; audio goes to
+  the recording and, re-cut to 20 ms, to the endpointer and the recogniser;
+- the *tick* (on the process-wide 20 ms clock) sends the next bot frame (or silence),
+  records both channels, and lets the endpointer see time pass when no frames come;
+- the *dialog loop* executes the dialog's actions (say, ask, store a slot, end, hand back)
+  and feeds it what the caller did.
+Every turn is written to the store as it happens. Whatever ends the call — goodbye, the
+caller hanging up, garbage on the wire, our own bug, server shutdown — the ``finally``
+closes the recording and marks the ticket, complete or incomplete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid as uuid_module
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from callbot.asr.base import AsrEngine, AsrStream, Hypothesis
+from callbot.audio_format import duration_ms
+from callbot.dialog import (
+    Action,
+    Ask,
+    Dialog,
+    End,
+    HandBack,
+    Heard,
+    MissingSlot,
+    OperatorFree,
+    Pressed,
+    Say,
+    Script,
+    SetSlot,
+    Silence,
+)
+from callbot.metrics import CallMetrics
+from callbot.prompts import PromptLibrary
+from callbot.rebuffer import Rebuffer
+from callbot.recording import CallRecorder
+from callbot.store.base import StoreError, TicketStore
+from callbot.tickets import CallEndReason, CallRecord, Speaker, Ticket, Turn, TurnKind, utcnow
+from callbot.vad import Endpointer, EndpointerSettings, NoSpeech, SpeechEnded, SpeechStarted
+from telephony.audiosocket_protocol import (
+    AudioReceived,
+    AudioSocketConnection,
+    AudioSocketError,
+    CallStarted,
+    DtmfReceived,
+    ErrorReceived,
+    HangupReceived,
+    encode_hangup,
+)
+from telephony.frame_clock import FrameClock
+from telephony.paced_writer import PacedWriter, Playback
+
+log = logging.getLogger(__name__)
+
+READ_BYTES = 4096
+# After the caller hangs up mid-sentence we still decode what they said, but not forever.
+FINAL_DECODE_TIMEOUT_S = 10.0
+
+
+class CallerLookup(Protocol):
+    """What the network knows about a call (telephony.correlation.CallerDirectory)."""
+
+    async def wait_for(self, uuid: str, timeout: float) -> object | None: ...
+
+
+class OperatorView(Protocol):
+    """Whether a human could take the call now (telephony.queue_watcher.QueueWatcher)."""
+
+    def operator_available(self, queue: str) -> bool: ...
+
+
+@dataclass
+class CallServices:
+    """What every call in the process shares: models, store, prompts, the clock."""
+
+    store: TicketStore
+    asr: AsrEngine
+    prompts: PromptLibrary
+    clock: FrameClock
+    script: Script
+    endpointer: EndpointerSettings = field(default_factory=EndpointerSettings)
+    recordings_dir: Path | None = None
+    keypad_digit_timeout_s: float = 3.0
+    max_call_s: float = 600.0
+    uuid_timeout_s: float = 5.0
+    max_payload: int = 4096
+    callers: CallerLookup | None = None
+    correlation_wait_s: float = 1.0
+    operators: OperatorView | None = None
+    queue: str = "support"
+    metrics: CallMetrics = field(default_factory=CallMetrics)
+    # Called with the call id when a hand-back happens (e.g. set a channel variable via AMI).
+    on_handback: Callable[[str], object] | None = None
+
+
+# What the listener hands the dialog loop.
+@dataclass(frozen=True)
+class _HungUp:
+    reason: CallEndReason
+    detail: str = ""
+
+
+_Input = Heard | Pressed | Silence | OperatorFree | _HungUp
+
+
+class _PeerGone(Exception):
+    pass
+
+
+class CallSession:
+    def __init__(
+        self,
+        services: CallServices,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.s = services
+        self.reader = reader
+        self.writer = writer
+        self.connection = AudioSocketConnection(max_payload=services.max_payload)
+        self.call_id: str | None = None
+        self.ticket: Ticket | None = None
+        self.recorder: CallRecorder | None = None
+        self.out: PacedWriter | None = None
+        self.endpointer = Endpointer(services.endpointer)
+        self.rebuffer = Rebuffer()
+        self.inputs: asyncio.Queue[_Input] = asyncio.Queue()
+        self._clock_handle: int | None = None
+        self._seq = 0
+        self._ask: Ask | None = None
+        self._asr_stream: AsrStream | None = None
+        self._utterance_start_ms = 0
+        self._decodes: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._keys = ""
+        self._last_key_at = 0.0
+        self._speech_ended_at: float | None = None  # for turn latency
+        self._end_reason: CallEndReason | None = None
+        self._complete = False
+        self._hung_up = False
+        self._store_failures = 0
+        self._current_playback: Playback | None = None
+
+    # ── entry point ──────────────────────────────────────────────────────────────────────
+
+    async def run(self) -> None:
+        peer = self.writer.get_extra_info("peername")
+        self.s.metrics.calls_in_progress += 1
+        reader_task: asyncio.Task[None] | None = None
+        try:
+            first = await self._read_uuid()
+            await self._begin(first)
+            reader_task = asyncio.create_task(self._read_loop(), name=f"read-{self.call_id}")
+            async with asyncio.timeout(self.s.max_call_s):
+                await self._dialog_loop()
+        except _PeerGone as gone:
+            log.info("call %s: %s", self.call_id or peer, gone)
+        except AudioSocketError as error:
+            log.warning("call %s from %s: protocol error: %s", self.call_id, peer, error)
+            await self._protocol_error(error)
+        except TimeoutError:
+            log.warning("call %s: longer than %.0f s, ending it", self.call_id, self.s.max_call_s)
+            self._end_reason = self._end_reason or CallEndReason.SERVER_ERROR
+        except asyncio.CancelledError:
+            self._end_reason = self._end_reason or CallEndReason.SHUTDOWN
+            raise
+        except Exception:
+            log.exception("call %s failed", self.call_id)
+            self._end_reason = self._end_reason or CallEndReason.SERVER_ERROR
+        finally:
+            if reader_task is not None:
+                reader_task.cancel()
+            await asyncio.shield(self._finish())
+            self.s.metrics.calls_in_progress -= 1
+
+    # ── start ────────────────────────────────────────────────────────────────────────────
+
+    async def _read_uuid(self) -> CallStarted:
+        """The first frame must be the UUID; anything else is a protocol error."""
+        async with asyncio.timeout(self.s.uuid_timeout_s):
+            while True:
+                data = await self.reader.read(READ_BYTES)
+                if not data:
+                    self.connection.receive_eof()
+                    raise _PeerGone("closed before sending its UUID")
+                events = self.connection.receive_data(data)
+                if events:
+                    first, rest = events[0], events[1:]
+                    if not isinstance(first, CallStarted):
+                        raise _PeerGone(f"sent {type(first).__name__} before its UUID")
+                    for event in rest:  # audio coalesced with the UUID frame
+                        self._on_wire_event(event)
+                    return first
+
+    async def _begin(self, started: CallStarted) -> None:
+        self.call_id = started.uuid
+        recording_rel = f"{utcnow():%Y/%m/%d}/{self.call_id}.wav"
+        if self.s.recordings_dir is not None:
+            self.recorder = CallRecorder(self.s.recordings_dir / recording_rel)
+        self.ticket = await self.s.store.begin_call(
+            CallRecord(
+                self.call_id,
+                utcnow(),
+                recording_path=recording_rel if self.recorder else None,
+            )
+        )
+        self.out = PacedWriter(self.writer.transport.write, self._on_bot_frame)
+        self._clock_handle = self.s.clock.add(self._tick)
+        if self.s.callers is not None:
+            self._spawn(self._correlate())
+        log.info("call %s started, ticket %s", self.call_id, self.ticket.id)
+
+    async def _correlate(self) -> None:
+        assert self.call_id is not None and self.s.callers is not None
+        info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
+        if info is None:
+            return
+        number = getattr(info, "caller_number", None)
+        channel = getattr(info, "channel", None)
+        await self._persist(
+            self.s.store.set_call_info(self.call_id, caller_number=number, channel_name=channel)
+        )
+
+    # ── dialog loop ──────────────────────────────────────────────────────────────────────
+
+    async def _dialog_loop(self) -> None:
+        assert self.ticket is not None
+        dialog = Dialog(self.s.script, ticket_id=self.ticket.id, operator_available=self._free)
+        actions = dialog.start()
+        while True:
+            event = await self._execute(actions)
+            if event is None:
+                return
+            if isinstance(event, _HungUp):
+                self._end_reason = event.reason
+                return
+            actions = dialog.handle(event)
+
+    async def _execute(self, actions: list[Action]) -> _Input | None:
+        """Run actions until one needs the caller; return what the caller did."""
+        for action in actions:
+            match action:
+                case Say(pieces):
+                    await self._speak(pieces, wait=True)
+                case Ask():
+                    return await self._ask_and_listen(action)
+                case SetSlot(slot):
+                    assert self.call_id is not None
+                    await self._persist(self.s.store.set_slot(self.call_id, slot))
+                case MissingSlot(name, why):
+                    await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"slot {name} missing: {why}")
+                case End(reason, complete):
+                    self._end_reason, self._complete = reason, complete
+                    await self._hang_up()
+                    return None
+                case HandBack():
+                    self._end_reason = CallEndReason.HANDED_BACK
+                    await self._turn(Speaker.SYSTEM, TurnKind.EVENT, "handed back to operators")
+                    if self.s.on_handback is not None and self.call_id is not None:
+                        result = self.s.on_handback(self.call_id)
+                        if asyncio.iscoroutine(result):
+                            with contextlib.suppress(Exception):
+                                await result
+                    await self._hang_up()
+                    return None
+        return None
+
+    async def _speak(self, pieces: tuple, *, wait: bool) -> Playback:
+        assert self.out is not None
+        pcm = await self.s.prompts.speak(pieces)
+        start_ms = self.recorder.duration_ms if self.recorder else None
+        playback = self.out.play(pcm)
+        self._current_playback = playback
+        playback.first_frame_sent.add_done_callback(self._measure_latency)
+        await self._turn(
+            Speaker.BOT,
+            TurnKind.PROMPT,
+            self.s.prompts.text_of(pieces),
+            start_ms=start_ms,
+            end_ms=None if start_ms is None else start_ms + duration_ms(len(pcm)),
+        )
+        if wait:
+            await self._wait_playback(playback)
+        return playback
+
+    async def _wait_playback(self, playback: Playback) -> None:
+        """Wait for a prompt to finish; a hang-up meanwhile ends the call."""
+        get = asyncio.ensure_future(self.inputs.get())
+        done, _ = await asyncio.wait({playback.done, get}, return_when=asyncio.FIRST_COMPLETED)
+        if get in done:
+            event = get.result()
+            if isinstance(event, _HungUp):
+                self._end_reason = event.reason
+                raise _PeerGone("caller hung up during a prompt")
+            self.inputs.put_nowait(event)  # a key pressed during a Say: keep it for the Ask
+        else:
+            get.cancel()
+
+    async def _ask_and_listen(self, ask: Ask) -> _Input:
+        self._ask = ask
+        self._keys = ""
+        playback = await self._speak(ask.pieces, wait=False)
+        if not ask.barge_in:
+            await self._wait_playback(playback)
+        self.endpointer.listen(time.monotonic(), prompt_playing=not playback.done.done())
+        playback.done.add_done_callback(
+            lambda _f: self.endpointer.prompt_finished(time.monotonic())
+        )
+        event = await self.inputs.get()
+        self._ask = None
+        self.endpointer.stop()
+        if self.out is not None and self.out.playing and not isinstance(event, _HungUp):
+            self.out.interrupt()  # keys pressed while the prompt played
+        return event
+
+    # ── endings ──────────────────────────────────────────────────────────────────────────
+
+    async def _hang_up(self) -> None:
+        """Let the goodbye play out, then send a hangup frame (control returns to dialplan)."""
+        if self.out is not None:
+            while self.out.playing:
+                playback = self._current_playback
+                if playback is None:
+                    break
+                await self._wait_playback(playback)
+            self._stop_output()
+        if not self.writer.is_closing():
+            self.writer.write(encode_hangup())
+            with contextlib.suppress(ConnectionError):
+                await self.writer.drain()
+
+    async def _protocol_error(self, error: AudioSocketError) -> None:
+        self._end_reason = CallEndReason.PROTOCOL_ERROR
+        if self.call_id is None:
+            # Garbage before any UUID: still a call someone made; file it under a new id.
+            self.call_id = f"unidentified-{uuid_module.uuid4()}"
+            with contextlib.suppress(StoreError):
+                self.ticket = await self.s.store.begin_call(CallRecord(self.call_id, utcnow()))
+        await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
+
+    async def _finish(self) -> None:
+        self._stop_output()
+        self.endpointer.stop()
+        if self._asr_stream is not None and self.call_id is not None:
+            await self._decode_final()  # the caller hung up mid-sentence: keep what was said
+        if self._decodes:  # a sentence finished just before the hang-up: keep its text
+            await asyncio.wait(set(self._decodes), timeout=FINAL_DECODE_TIMEOUT_S)
+        if self._background:  # turns written from frame callbacks, caller info
+            await asyncio.wait(set(self._background), timeout=5.0)
+        if self.recorder is not None:
+            self.recorder.close()
+            if self.recorder.failed:
+                await self._turn(
+                    Speaker.SYSTEM, TurnKind.EVENT, f"recording failed: {self.recorder.failed}"
+                )
+        if not self.writer.is_closing():
+            self.writer.close()
+        reason = self._end_reason or CallEndReason.CALLER_HANGUP
+        if self.call_id is not None and self.ticket is not None:
+            try:
+                self.ticket = await self.s.store.end_call(
+                    self.call_id, ended_at=utcnow(), reason=reason, complete=self._complete
+                )
+            except StoreError:
+                log.exception("call %s: could not close its ticket", self.call_id)
+        self.s.metrics.call_ended(reason.value, self._complete)
+        log.info("call %s ended: %s, complete=%s", self.call_id, reason.value, self._complete)
+
+    def _stop_output(self) -> None:
+        if self._clock_handle is not None:
+            self.s.clock.remove(self._clock_handle)
+            self._clock_handle = None
+        if self.out is not None:
+            self.out.close()
+
+    # ── the wire ─────────────────────────────────────────────────────────────────────────
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self.reader.read(READ_BYTES)
+                if not data:
+                    self.connection.receive_eof()
+                    self._caller_gone(CallEndReason.CALLER_HANGUP, "connection closed")
+                    return
+                for event in self.connection.receive_data(data):
+                    self._on_wire_event(event)
+                    if self._hung_up:
+                        return
+        except AudioSocketError as error:
+            log.warning("call %s: protocol error: %s", self.call_id, error)
+            await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
+            self._caller_gone(CallEndReason.PROTOCOL_ERROR, str(error))
+        except ConnectionError as error:
+            self._caller_gone(CallEndReason.CALLER_HANGUP, str(error))
+
+    def _caller_gone(self, reason: CallEndReason, detail: str) -> None:
+        if not self._hung_up:
+            self._hung_up = True
+            self._stop_output()
+            self.inputs.put_nowait(_HungUp(reason, detail))
+
+    def _on_wire_event(self, event: object) -> None:
+        match event:
+            case AudioReceived(pcm):
+                if self.recorder is not None:
+                    self.recorder.caller_audio(pcm)
+                now = time.monotonic()
+                for frame in self.rebuffer.push(pcm):
+                    self._on_caller_frame(frame, now)
+            case DtmfReceived(digit):
+                self._on_key(digit)
+            case HangupReceived():
+                self._caller_gone(CallEndReason.CALLER_HANGUP, "hangup frame")
+            case ErrorReceived(code):
+                log.warning("call %s: Asterisk reported error %s", self.call_id, code)
+                self._caller_gone(CallEndReason.PROTOCOL_ERROR, f"error frame {code}")
+
+    # ── listening ────────────────────────────────────────────────────────────────────────
+
+    def _on_caller_frame(self, frame: bytes, now: float) -> None:
+        ask = self._ask
+        if ask is None or not self.endpointer.listening:
+            return
+        events = self.endpointer.push_frame(frame, now)
+        if self._asr_stream is not None and self.endpointer.in_speech:
+            self._asr_stream.accept(frame)
+        self._on_endpoint_events(events)
+
+    def _tick(self) -> None:
+        assert self.out is not None
+        self.out.tick()
+        if self._ask is None:
+            return
+        now = time.monotonic()
+        self._on_endpoint_events(self.endpointer.tick(now))
+        if self._keys and now - self._last_key_at >= self.s.keypad_digit_timeout_s:
+            self._deliver_keys()
+
+    def _on_endpoint_events(self, events: list) -> None:
+        ask = self._ask
+        if ask is None:
+            return
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                if not ask.speech:
+                    continue  # keypad-only question: speech is ignored
+                if self.out is not None and self.out.playing:
+                    self.out.interrupt()  # barge-in
+                    self.s.metrics.barge_ins += 1
+                self._asr_stream = self.s.asr.open_stream(ask.phrases or None)
+                self._asr_stream.accept(event.preroll)
+                self._utterance_start_ms = max(
+                    0, (self.recorder.duration_ms if self.recorder else 0) - 300
+                )
+            elif isinstance(event, SpeechEnded):
+                if not ask.speech or self._asr_stream is None:
+                    self.endpointer.listen(event.at)
+                    continue
+                self._speech_ended_at = event.at
+                stream, self._asr_stream = self._asr_stream, None
+                task = asyncio.create_task(self._decode(stream))
+                self._decodes.add(task)
+                task.add_done_callback(self._decodes.discard)
+            elif isinstance(event, NoSpeech):
+                self.inputs.put_nowait(Silence())
+                self._spawn(self._turn(Speaker.CALLER, TurnKind.SILENCE, ""))
+
+    async def _decode(self, stream: AsrStream) -> None:
+        start_ms = self._utterance_start_ms
+        hypothesis = await stream.finish()
+        self.s.metrics.asr_decoded(hypothesis)
+        await self._caller_said(hypothesis, start_ms)
+        self.inputs.put_nowait(Heard(hypothesis.text, hypothesis.confidence))
+
+    async def _decode_final(self) -> None:
+        stream, self._asr_stream = self._asr_stream, None
+        assert stream is not None
+        try:
+            async with asyncio.timeout(FINAL_DECODE_TIMEOUT_S):
+                hypothesis = await stream.finish()
+        except (TimeoutError, Exception):
+            log.exception("call %s: final decode failed", self.call_id)
+            return
+        if hypothesis.text:
+            await self._caller_said(hypothesis, self._utterance_start_ms, note=" (hung up)")
+
+    async def _caller_said(self, hypothesis: Hypothesis, start_ms: int, note: str = "") -> None:
+        end_ms = self.recorder.duration_ms if self.recorder else None
+        await self._turn(
+            Speaker.CALLER,
+            TurnKind.SPEECH,
+            hypothesis.text + note,
+            confidence=hypothesis.confidence,
+            start_ms=start_ms,
+            end_ms=end_ms,
+        )
+
+    def _on_key(self, digit: str) -> None:
+        ask = self._ask
+        now = time.monotonic()
+        if ask is None or (ask.keypad is None and digit != self.s.script.human_key):
+            self._spawn(self._turn(Speaker.CALLER, TurnKind.KEYPAD, f"{digit} (ignored)"))
+            return
+        if self.out is not None and self.out.playing:
+            self.out.interrupt()  # a key is a barge-in too
+        if self._asr_stream is not None:
+            self._asr_stream.cancel()
+            self._asr_stream = None
+            self.endpointer.listen(now)
+        self._last_key_at = now
+        self._speech_ended_at = now
+        max_digits = ask.keypad.max_digits if ask.keypad else 1
+        if digit == "#":
+            self._deliver_keys()
+            return
+        self._keys += digit
+        if len(self._keys) >= max_digits or (digit == self.s.script.human_key and max_digits == 1):
+            self._deliver_keys()
+
+    def _deliver_keys(self) -> None:
+        keys, self._keys = self._keys, ""
+        if not keys or self._ask is None:
+            return
+        self.inputs.put_nowait(Pressed(keys))
+        self._spawn(self._turn(Speaker.CALLER, TurnKind.KEYPAD, keys, confidence=1.0))
+
+    # ── bookkeeping ──────────────────────────────────────────────────────────────────────
+
+    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
+        """Work started from a frame callback; awaited before the ticket is closed."""
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _on_bot_frame(self, frame: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.bot_frame(frame)
+
+    def _measure_latency(self, _future: object) -> None:
+        if self._speech_ended_at is not None:
+            self.s.metrics.turn_latency(time.monotonic() - self._speech_ended_at)
+            self._speech_ended_at = None
+
+    def _free(self) -> bool:
+        return self.s.operators is not None and self.s.operators.operator_available(self.s.queue)
+
+    async def _turn(
+        self,
+        speaker: Speaker,
+        kind: TurnKind,
+        text: str,
+        *,
+        confidence: float | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> None:
+        if self.call_id is None:
+            return
+        seq, self._seq = self._seq, self._seq + 1
+        if start_ms is None and self.recorder is not None:
+            start_ms = self.recorder.duration_ms
+        turn = Turn(self.call_id, seq, utcnow(), speaker, kind, text, confidence, start_ms, end_ms)
+        await self._persist(self.s.store.append_turn(turn))
+
+    async def _persist(self, write: object) -> None:
+        """Await a store write; a failing store is logged, the call goes on."""
+        try:
+            await write  # type: ignore[misc]
+        except StoreError:
+            self._store_failures += 1
+            log.exception("call %s: store write failed", self.call_id)

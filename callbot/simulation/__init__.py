@@ -1,0 +1,1 @@
+"""Simulated callers: scripted people who call the bot over real AudioSocket TCP."""

@@ -1,0 +1,38 @@
+"""A real callbot, started in the test's event loop: AudioSocket on a free loopback port,
+a real SQLite file, the real offline Whisper model (loaded once per test session)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from callbot.asr.base import AsrEngine
+from callbot.config import Settings
+from callbot.server import Callbot, start_callbot
+from callbot.store.factory import open_store
+
+
+def test_settings(tmp_path: Path) -> Settings:
+    settings = Settings()
+    settings.audiosocket.port = 0
+    settings.store.url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    settings.recordings.dir = str(tmp_path / "recordings")
+    settings.prompts.tts_cache_dir = str(tmp_path / "tts-cache")
+    # Shorter waits than production so a silent caller test takes seconds, not a minute.
+    settings.vad.no_speech_timeout_ms = 2500
+    settings.dialog.keypad_digit_timeout_s = 1.5
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def running_callbot(settings: Settings, asr: AsrEngine) -> AsyncIterator[Callbot]:
+    store = open_store(settings.store.url)
+    await store.open()
+    bot = await start_callbot(settings, asr=asr, store=store)
+    try:
+        yield bot
+    finally:
+        await bot.audiosocket.close(grace_s=5.0)
+        await bot.services.clock.close()
+        await store.close()
