@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -92,7 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     tickets = commands.add_parser("tickets", help="list the newest tickets in the store")
     tickets.add_argument("--limit", type=int, default=20)
+
+    for name, (module, help_text) in MODULE_COMMANDS.items():
+        try:
+            command_module = importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+            continue  # not built yet
+        sub = commands.add_parser(name, help=help_text, description=command_module.__doc__)
+        command_module.add_arguments(sub)
     return parser
+
+
+# Subcommands that live with their feature: each module has add_arguments(parser) and
+# run(args, settings) -> exit code, and keeps heavy imports inside run().
+MODULE_COMMANDS = {
+    "chat": ("callbot.chat", "the intake conversation in the terminal (files a real ticket)"),
+    "loadtest": ("callbot.loadtest.cli", "simulated call load: figures, report, capacity"),
+    "users": ("callbot.web.users_cli", "dashboard accounts: add, list, set-password, disable"),
+    "retention": ("callbot.retention", "purge recordings and personal data past their period"),
+    "outbox": ("callbot.outbox_cli", "agency deliveries: run the worker, list, retry"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +164,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         case "tickets":
             return asyncio.run(_tickets(args, settings))
+    if args.command in MODULE_COMMANDS:
+        return importlib.import_module(MODULE_COMMANDS[args.command][0]).run(args, settings)
     return 2
 
 

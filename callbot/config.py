@@ -96,6 +96,18 @@ class AmiSettingsSection:
 
 
 @dataclass
+class WebSettings:
+    enabled: bool = True  # dashboard, Open311 API and /metrics, served by `callbot serve`
+    host: str = "127.0.0.1"
+    port: int = 8022
+    # Signs session cookies. Set CALLBOT_WEB_SECRET_KEY in production; when empty a random
+    # key is made at start-up (sessions then end when the server restarts).
+    secret_key: str = ""
+    secure_cookies: bool = False  # true behind HTTPS
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass
 class Settings:
     audiosocket: AudioSocketSettings = field(default_factory=AudioSocketSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
@@ -105,9 +117,10 @@ class Settings:
     recordings: RecordingSettings = field(default_factory=RecordingSettings)
     prompts: PromptSettings = field(default_factory=PromptSettings)
     ami: AmiSettingsSection = field(default_factory=AmiSettingsSection)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
-SECRET_KEYS = {("ami", "secret")}
+SECRET_KEYS = {("ami", "secret"), ("web", "secret_key")}
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

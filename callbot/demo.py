@@ -33,6 +33,7 @@ async def run_demo(settings: Settings, *, calls: int, concurrency: int, var_dir:
         CALLBOT_STORE_URL=f"sqlite:///{db}",
         CALLBOT_RECORDINGS_DIR=str(recordings),
         CALLBOT_AUDIOSOCKET_PORT="0",  # any free port; the server prints which
+        CALLBOT_WEB_PORT="0",
         PYTHONUNBUFFERED="1",
     )
     print(f"demo: starting the callbot server (store {db})…", flush=True)

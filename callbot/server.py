@@ -7,7 +7,10 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+import uvicorn
 
 from callbot.asr.base import AsrEngine
 from callbot.asr.factory import build_engine
@@ -17,6 +20,7 @@ from callbot.prompts import PromptLibrary
 from callbot.session import CallServices, CallSession
 from callbot.store.base import TicketStore
 from callbot.store.factory import open_store
+from callbot.tickets import utcnow
 from callbot.tts import EspeakTts
 from telephony.audiosocket_server import AudioSocketServer
 from telephony.frame_clock import FrameClock
@@ -57,6 +61,7 @@ class Callbot:
     settings: Settings
     services: CallServices
     audiosocket: AudioSocketServer
+    web: WebServer | None = None
 
     @property
     def port(self) -> int:
@@ -64,9 +69,35 @@ class Callbot:
 
     async def stop(self, grace_s: float = 5.0) -> None:
         await self.audiosocket.close(grace_s)
+        if self.web is not None:
+            await self.web.stop()
         await self.services.clock.close()
         await self.services.asr.close()
         await self.services.store.close()
+
+
+class WebServer:
+    """uvicorn in this process's event loop, so the web app shares the store and metrics."""
+
+    def __init__(self, app: object, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        self._task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # raises why it could not start (port in use…)
+                raise RuntimeError("web server stopped before it started")
+            await asyncio.sleep(0.02)
+        return self.server.servers[0].sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
 
 
 async def start_callbot(
@@ -74,11 +105,21 @@ async def start_callbot(
     *,
     asr: AsrEngine | None = None,
     store: TicketStore | None = None,
+    web: bool | None = None,
 ) -> Callbot:
     """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
     if store is None:
         store = open_store(settings.store.url)
         await store.open()
+    # Calls left open by a process that died (SIGKILL, power loss) are closed as incomplete
+    # tickets for a callback. A SQLite store belongs to this machine alone, so every open
+    # call is stale; on a shared PostgreSQL only calls older than the longest possible call.
+    stale_before = utcnow()
+    if not settings.store.url.startswith("sqlite"):
+        stale_before -= timedelta(seconds=settings.dialog.max_call_s)
+    ended = await store.end_stale_calls(stale_before)
+    if ended:
+        log.warning("closed %d calls left open by an earlier process", len(ended))
     prompts = build_prompts(settings)
     prompts.preload()
     if asr is None:
@@ -106,7 +147,15 @@ async def start_callbot(
     a = settings.audiosocket
     server = AudioSocketServer(handle, host=a.host, port=a.port, allow=a.allow)
     await server.start()
-    return Callbot(settings, services, server)
+    bot = Callbot(settings, services, server)
+    if settings.web.enabled if web is None else web:
+        from callbot.web.app import create_app
+
+        app = create_app(store, settings, services.metrics)
+        bot.web = WebServer(app, settings.web.host, settings.web.port)
+        port = await bot.web.start()
+        print(f"callbot: web on http://{settings.web.host}:{port}/", flush=True)
+    return bot
 
 
 async def serve_forever(settings: Settings) -> None:

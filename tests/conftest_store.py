@@ -4,7 +4,7 @@ PostgreSQL schema of its own.
 PostgreSQL: ``CALLBOT_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
 Each test gets a uniquely named schema, dropped afterwards, so parallel runs never collide.
 When that server cannot be reached the PostgreSQL cases are skipped with the reason, unless
-``CALLBOT_TEST_REQUIRE_PG=1`` (then they fail).
+``CALLBOT_TEST_REQUIRE_PG=1`` or ``CI=true`` (then they fail: CI always has PostgreSQL).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ async def private_pg_schema() -> AsyncIterator[str]:
     """A store URL for a fresh PostgreSQL schema of this test's own, dropped afterwards."""
     problem = await _pg_reachable()
     if problem:
-        if os.environ.get("CALLBOT_TEST_REQUIRE_PG") == "1":
+        if os.environ.get("CALLBOT_TEST_REQUIRE_PG") == "1" or os.environ.get("CI") == "true":
             pytest.fail(problem)
         pytest.skip(problem)
     schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:12]}"

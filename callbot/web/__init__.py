@@ -1,0 +1,1 @@
+"""The callbot's web side: supervisor dashboard, Open311 API, metrics (one ASGI app)."""

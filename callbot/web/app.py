@@ -1,0 +1,31 @@
+"""The one ASGI application ``callbot serve`` exposes next to the AudioSocket server.
+
+Each concern is its own router module (dashboard, Open311 API, metrics) included here;
+they share the ticket store and settings through ``app.state``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI
+
+from callbot.config import Settings
+from callbot.metrics import CallMetrics
+from callbot.store.base import TicketStore
+
+
+def create_app(
+    store: TicketStore, settings: Settings, metrics: CallMetrics | None = None
+) -> FastAPI:
+    app = FastAPI(title="callbot-1022", docs_url="/api/docs", redoc_url=None)
+    app.state.store = store
+    app.state.settings = settings
+    app.state.metrics = metrics or CallMetrics()
+    app.state.secret_key = settings.web.secret_key or secrets.token_urlsafe(32)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
