@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             command_module = importlib.import_module(module)
         except ModuleNotFoundError as error:
-            if error.name != module:
+            if error.name is None or not module.startswith(error.name):
                 raise
             continue  # not built yet
         sub = commands.add_parser(name, help=help_text, description=command_module.__doc__)
