@@ -164,7 +164,7 @@ class Script:
     human_key: str = "0"
     speech_tries: int = 2  # failed speech answers before the keypad fallback
     keypad_tries: int = 2
-    silences_before_goodbye: int = 2
+    silences_before_goodbye: int = 3  # in a row, whatever the questions
     max_corrections: int = 2
 
 
@@ -182,7 +182,8 @@ class DialogState:
     speech_failures: int = 0
     keypad_failures: int = 0
     keypad_only: bool = False
-    silences: int = 0
+    silences: int = 0  # in a row, across questions
+    question_silences: int = 0  # on the question being asked
     corrections: int = 0
     correcting: bool = False  # re-asking one field, then straight back to readback
     human_requested: bool = False
@@ -222,6 +223,7 @@ class Dialog:
         if isinstance(event, Silence):
             return self._on_silence()
         self.state.silences = 0
+        self.state.question_silences = 0
         if isinstance(event, Pressed) and event.digits == self.script.human_key:
             return self._human()
         if isinstance(event, Heard) and self.script.wants_human(event.text):
@@ -297,7 +299,7 @@ class Dialog:
 
     def _next_question(self) -> list[Action]:
         s = self.state
-        s.speech_failures = s.keypad_failures = 0
+        s.speech_failures = s.keypad_failures = s.question_silences = 0
         s.keypad_only = False
         if s.correcting:
             s.correcting = False
@@ -368,7 +370,7 @@ class Dialog:
         s.phase = Phase.QUESTION
         s.index = indexes[0]
         s.correcting = True
-        s.speech_failures = s.keypad_failures = 0
+        s.speech_failures = s.keypad_failures = s.question_silences = 0
         s.keypad_only = False
         return self._ask_current()
 
@@ -383,11 +385,20 @@ class Dialog:
         return [Say(goodbye(self.ticket_id)), End(CallEndReason.COMPLETED, complete)]
 
     def _on_silence(self) -> list[Action]:
+        """Silence is re-prompted once; then an optional question is skipped and a required
+        one ends the call politely (the ticket keeps what was heard, for a callback)."""
         s = self.state
         s.silences += 1
-        if s.silences >= self.script.silences_before_goodbye:
+        s.question_silences += 1
+        question = self.current_question
+        if s.silences >= self.script.silences_before_goodbye or (
+            s.question_silences >= 2 and (question is None or question.required)
+        ):
             s.phase = Phase.DONE
             return [Say(self.script.no_input_goodbye), End(CallEndReason.NO_INPUT, False)]
+        if question is not None and s.question_silences >= 2:
+            s.missing[question.slot] = "no answer"
+            return [MissingSlot(question.slot, "no answer"), *self._next_question()]
         if s.phase is Phase.QUESTION:
             return self._ask_current(retry=True)
         if s.phase is Phase.CONFIRM:

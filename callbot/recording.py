@@ -11,6 +11,7 @@ recording, and the call carries on (its ticket and transcript are still saved).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import struct
 from pathlib import Path
@@ -135,8 +136,6 @@ class CallRecorder:
         self.failed = f"{type(error).__name__}: {error.strerror or error}"
         log.error("recording %s stopped: %s", self.path.name, self.failed)
         if self._file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._file.close()
-            except OSError:
-                pass
         self._file = None

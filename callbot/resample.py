@@ -14,7 +14,7 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float32)
     if src_rate == dst_rate or x.size == 0:
         return x
-    n_out = int(round(x.size * dst_rate / src_rate))
+    n_out = round(x.size * dst_rate / src_rate)
     spectrum = np.fft.rfft(x)
     n_bins = n_out // 2 + 1
     if n_bins <= spectrum.size:

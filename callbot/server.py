@@ -14,6 +14,7 @@ import uvicorn
 
 from callbot.asr.base import AsrEngine
 from callbot.asr.factory import build_engine
+from callbot.asterisk_link import AsteriskLink
 from callbot.config import Settings
 from callbot.dialog import Script
 from callbot.prompts import PromptLibrary
@@ -62,6 +63,7 @@ class Callbot:
     services: CallServices
     audiosocket: AudioSocketServer
     web: WebServer | None = None
+    asterisk: AsteriskLink | None = None
 
     @property
     def port(self) -> int:
@@ -71,6 +73,8 @@ class Callbot:
         await self.audiosocket.close(grace_s)
         if self.web is not None:
             await self.web.stop()
+        if self.asterisk is not None:
+            await self.asterisk.stop()
         await self.services.clock.close()
         await self.services.asr.close()
         await self.services.store.close()
@@ -144,14 +148,23 @@ async def start_callbot(
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await CallSession(services, reader, writer).run()
 
+    asterisk = None
+    if settings.ami.enabled:
+        asterisk = AsteriskLink(settings.ami)
+        await asterisk.start()
+        services.callers = asterisk.callers
+        services.operators = asterisk.watcher
+        services.on_handback = asterisk.hand_back
+
     a = settings.audiosocket
     server = AudioSocketServer(handle, host=a.host, port=a.port, allow=a.allow)
     await server.start()
-    bot = Callbot(settings, services, server)
+    bot = Callbot(settings, services, server, asterisk=asterisk)
     if settings.web.enabled if web is None else web:
         from callbot.web.app import create_app
 
         app = create_app(store, settings, services.metrics)
+        app.state.queue_watcher = asterisk.watcher if asterisk else None
         bot.web = WebServer(app, settings.web.host, settings.web.port)
         port = await bot.web.start()
         print(f"callbot: web on http://{settings.web.host}:{port}/", flush=True)

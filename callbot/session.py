@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 import uuid as uuid_module
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -79,6 +79,10 @@ class OperatorView(Protocol):
 
     def operator_available(self, queue: str) -> bool: ...
 
+    def on_operator_free(
+        self, callback: Callable[[str, object], object]
+    ) -> Callable[[], None]: ...
+
 
 @dataclass
 class CallServices:
@@ -100,8 +104,9 @@ class CallServices:
     operators: OperatorView | None = None
     queue: str = "support"
     metrics: CallMetrics = field(default_factory=CallMetrics)
-    # Called with the call id when a hand-back happens (e.g. set a channel variable via AMI).
-    on_handback: Callable[[str], object] | None = None
+    # Called with the call id and what the network told us about the call when the bot
+    # hands the caller back (AMI sets a channel variable so the dialplan requeues them).
+    on_handback: Callable[[str, object | None], Awaitable[object]] | None = None
 
 
 # What the listener hands the dialog loop.
@@ -151,6 +156,9 @@ class CallSession:
         self._hung_up = False
         self._store_failures = 0
         self._current_playback: Playback | None = None
+        self.caller_info: object | None = None  # from the AMI correlation, if any
+        self.dialog: Dialog | None = None
+        self._unsubscribe_operator: Callable[[], None] | None = None
 
     # ── entry point ──────────────────────────────────────────────────────────────────────
 
@@ -226,6 +234,7 @@ class CallSession:
         info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
         if info is None:
             return
+        self.caller_info = info
         number = getattr(info, "caller_number", None)
         channel = getattr(info, "channel", None)
         await self._persist(
@@ -237,6 +246,9 @@ class CallSession:
     async def _dialog_loop(self) -> None:
         assert self.ticket is not None
         dialog = Dialog(self.s.script, ticket_id=self.ticket.id, operator_available=self._free)
+        self.dialog = dialog
+        if self.s.operators is not None:
+            self._unsubscribe_operator = self.s.operators.on_operator_free(self._operator_freed)
         actions = dialog.start()
         while True:
             event = await self._execute(actions)
@@ -267,11 +279,12 @@ class CallSession:
                 case HandBack():
                     self._end_reason = CallEndReason.HANDED_BACK
                     await self._turn(Speaker.SYSTEM, TurnKind.EVENT, "handed back to operators")
+                    await self._play_out()
                     if self.s.on_handback is not None and self.call_id is not None:
-                        result = self.s.on_handback(self.call_id)
-                        if asyncio.iscoroutine(result):
-                            with contextlib.suppress(Exception):
-                                await result
+                        try:
+                            await self.s.on_handback(self.call_id, self.caller_info)
+                        except Exception:
+                            log.exception("call %s: hand-back hook failed", self.call_id)
                     await self._hang_up()
                     return None
         return None
@@ -326,15 +339,19 @@ class CallSession:
 
     # ── endings ──────────────────────────────────────────────────────────────────────────
 
-    async def _hang_up(self) -> None:
-        """Let the goodbye play out, then send a hangup frame (control returns to dialplan)."""
+    async def _play_out(self) -> None:
+        """Wait until everything queued has been said."""
         if self.out is not None:
             while self.out.playing:
                 playback = self._current_playback
                 if playback is None:
                     break
                 await self._wait_playback(playback)
-            self._stop_output()
+
+    async def _hang_up(self) -> None:
+        """Let the goodbye play out, then send a hangup frame (control returns to dialplan)."""
+        await self._play_out()
+        self._stop_output()
         if not self.writer.is_closing():
             self.writer.write(encode_hangup())
             with contextlib.suppress(ConnectionError):
@@ -350,6 +367,8 @@ class CallSession:
         await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
 
     async def _finish(self) -> None:
+        if self._unsubscribe_operator is not None:
+            self._unsubscribe_operator()
         self._stop_output()
         self.endpointer.stop()
         if self._asr_stream is not None and self.call_id is not None:
@@ -552,6 +571,12 @@ class CallSession:
         if self._speech_ended_at is not None:
             self.s.metrics.turn_latency(time.monotonic() - self._speech_ended_at)
             self._speech_ended_at = None
+
+    def _operator_freed(self, queue: str, _member: object) -> None:
+        # Only a caller who asked for a human is handed back when one frees up.
+        dialog = self.dialog
+        if queue == self.s.queue and dialog and dialog.state.human_requested and not dialog.done:
+            self.inputs.put_nowait(OperatorFree())
 
     def _free(self) -> bool:
         return self.s.operators is not None and self.s.operators.operator_available(self.s.queue)

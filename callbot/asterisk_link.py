@@ -1,0 +1,76 @@
+"""The callbot's link to Asterisk's manager interface (AMI), when one is configured.
+
+One AMI connection per callbot process carries three things: the queue watcher (are
+operators free? for hand-back and the dashboard), the caller directory (the dialplan's
+``UserEvent(CallbotCall…)`` ties an AudioSocket UUID to its channel and caller number),
+and, in ``rules`` mode, the overflow controller that withdraws waiting callers to the bot.
+Without AMI the bot still answers calls; tickets just lack the caller's number and the
+bot cannot hand back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from callbot.config import AmiSettingsSection
+from telephony.ami_client import AmiClient, AmiError, AmiSettings
+from telephony.correlation import CallerDirectory, CallerInfo
+from telephony.overflow import OverflowController, OverflowRules
+from telephony.queue_watcher import QueueWatcher
+
+log = logging.getLogger(__name__)
+
+HANDBACK_VARIABLE = "CALLBOT_HANDBACK"  # the dialplan requeues the caller when it is 1
+
+
+class AsteriskLink:
+    def __init__(self, settings: AmiSettingsSection) -> None:
+        self.settings = settings
+        self.client = AmiClient(
+            AmiSettings(
+                host=settings.host,
+                port=settings.port,
+                username=settings.username,
+                secret=settings.secret,
+            )
+        )
+        self.watcher = QueueWatcher(self.client, [settings.queue])
+        self.callers = CallerDirectory()
+        self.overflow = OverflowController(
+            self.client,
+            self.watcher,
+            settings.queue,
+            settings.overflow_mode,
+            OverflowRules(max_wait_s=settings.max_wait_s, max_queue_len=settings.max_queue_len),
+        )
+
+    async def start(self) -> None:
+        self.watcher.attach()
+        self.callers.attach(self.client)
+        # retry=True: Asterisk may come up after us; calls are answered meanwhile.
+        await self.client.connect(retry=True)
+        self.overflow.start()
+        log.info("AMI: queue %s, overflow mode %s", self.settings.queue, self.overflow.mode)
+
+    async def stop(self) -> None:
+        await self.overflow.stop()
+        self.callers.detach()
+        self.watcher.detach()
+        await self.client.close()
+
+    async def hand_back(self, call_id: str, caller: object | None) -> bool:
+        """Mark the channel for requeueing; the session then sends the hangup frame.
+
+        The variable must be set before the hangup frame, or the dialplan may test it
+        first. Returns False when the channel is unknown or AMI refused.
+        """
+        channel = caller.channel if isinstance(caller, CallerInfo) else None
+        if not channel:
+            log.warning("call %s: hand-back without a known channel", call_id)
+            return False
+        try:
+            await self.client.set_var(channel, HANDBACK_VARIABLE, "1")
+        except (AmiError, TimeoutError, ConnectionError) as error:
+            log.warning("call %s: could not mark hand-back: %s", call_id, error)
+            return False
+        return True

@@ -1,0 +1,207 @@
+"""The conversation engine with the real 1022 script (ivr.py) and the real NLU, no audio."""
+
+from __future__ import annotations
+
+import ivr
+from callbot.dialog import (
+    Ask,
+    Dialog,
+    Digits,
+    End,
+    HandBack,
+    Heard,
+    MissingSlot,
+    OperatorFree,
+    Pressed,
+    Prompt,
+    Say,
+    SetSlot,
+    Silence,
+)
+from callbot.tickets import CallEndReason, SlotSource
+
+
+def asked(actions) -> str | None:
+    """The name of the question prompt in the last Ask (after any 'retry' piece)."""
+    asks = [a for a in actions if isinstance(a, Ask)]
+    if not asks:
+        return None
+    names = [p.name for p in asks[-1].pieces if isinstance(p, Prompt)]
+    return names[-1]
+
+
+def slots_set(actions) -> dict[str, str]:
+    return {a.slot.name: a.slot.value for a in actions if isinstance(a, SetSlot)}
+
+
+KEYPAD_ANSWERS = {
+    "ask_case_type": Pressed("1"),
+    "ask_subject": Pressed("2"),
+    "ask_place": Pressed("3"),
+    "ask_address": Heard("số mười hai đường nguyễn trãi", 0.8),
+    "ask_household": Pressed("5"),
+    "ask_name": Heard("tôi tên là nguyễn văn an", 0.8),
+    "ask_callback": Pressed("0903456789"),
+    "ask_description": Heard("cả nhà bị mất việc không còn gì ăn", 0.7),
+}
+
+
+def run_answers(dialog: Dialog, answers: dict, confirm: Pressed | Heard = Pressed("1")):  # noqa: B008
+    actions = dialog.start()
+    collected = list(actions)
+    for _ in range(40):
+        question = asked(actions)
+        if question is None or dialog.done:
+            break
+        event = confirm if question == "confirm" else answers[question]
+        actions = dialog.handle(event)
+        collected += actions
+    return collected
+
+
+def test_full_keypad_call_gives_complete_ticket_with_exact_slots():
+    dialog = Dialog(ivr.SCRIPT, ticket_id=42)
+    actions = run_answers(dialog, KEYPAD_ANSWERS)
+    values = slots_set(actions)
+    assert values["case_type"] == "essentials"
+    assert values["subject"] == "family"
+    assert values["place"] == "Quận 3"
+    assert values["household_size"] == "5"
+    assert values["callback_number"] == "0903456789"
+    assert values["address"]  # from speech
+    end = [a for a in actions if isinstance(a, End)]
+    assert end == [End(CallEndReason.COMPLETED, True)]
+    goodbye = [a for a in actions if isinstance(a, Say)][-1]
+    assert Digits("42") in goodbye.pieces  # the ticket number is read out
+    keypad = [a.slot for a in actions if isinstance(a, SetSlot) and a.slot.name == "case_type"]
+    assert keypad[0].source is SlotSource.KEYPAD
+
+
+def test_readback_reads_the_captured_phone_digits():
+    dialog = Dialog(ivr.SCRIPT, ticket_id=1)
+    actions = dialog.start()
+    while asked(actions) != "confirm":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    readback = [a for a in actions if isinstance(a, Ask)][-1]
+    assert Digits("0903456789") in readback.pieces
+    assert Prompt("case_essentials") in readback.pieces
+
+
+def test_speech_answers_are_understood():
+    dialog = Dialog(ivr.SCRIPT)
+    dialog.start()
+    actions = dialog.handle(Heard("nhà tôi hết gạo rồi cần hỗ trợ lương thực", 0.8))
+    assert slots_set(actions) == {"case_type": "essentials"}
+    assert asked(actions) == "ask_subject"
+
+
+def test_two_misunderstood_answers_fall_back_to_the_keypad():
+    dialog = Dialog(ivr.SCRIPT)
+    dialog.start()
+    first = dialog.handle(Heard("ừm à", 0.3))
+    assert [p.name for p in first[-1].pieces] == ["retry", "ask_case_type"]
+    second = dialog.handle(Heard("xin lỗi", 0.3))
+    assert asked(second) == "ask_case_type_keypad"
+    assert second[-1].speech is False
+    third = dialog.handle(Pressed("4"))
+    assert slots_set(third) == {"case_type": "other"}
+
+
+def test_open_question_not_understood_twice_is_marked_missing_and_skipped():
+    dialog = Dialog(ivr.SCRIPT)
+    actions = dialog.start()
+    while asked(actions) != "ask_address":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    dialog.handle(Heard("ờ", 0.2))
+    actions = dialog.handle(Heard("à", 0.2))
+    assert MissingSlot("address", "not understood") in actions
+    assert asked(actions) == "ask_household"
+
+
+def test_correction_at_readback_reasks_only_that_field():
+    dialog = Dialog(ivr.SCRIPT, ticket_id=7)
+    actions = dialog.start()
+    while asked(actions) != "confirm":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    actions = dialog.handle(Heard("sai địa chỉ", 0.9))
+    # "địa chỉ" names the street address; the caller re-answers it, then a new readback.
+    assert asked(actions) == "ask_address"
+    actions = dialog.handle(Heard("số ba mươi đường lê lợi", 0.9))
+    assert "address" in slots_set(actions)
+    assert asked(actions) == "confirm"
+    actions = dialog.handle(Pressed("1"))
+    assert End(CallEndReason.COMPLETED, True) in actions
+
+
+def test_correction_by_keypad_menu():
+    dialog = Dialog(ivr.SCRIPT)
+    actions = dialog.start()
+    while asked(actions) != "confirm":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    actions = dialog.handle(Pressed("2"))  # "sai"
+    assert asked(actions) == "which_field"
+    actions = dialog.handle(Pressed("2"))  # the place
+    assert asked(actions) == "ask_place"
+    actions = dialog.handle(Pressed("10"))
+    assert slots_set(actions) == {"place": "Quận 10"}
+    assert asked(actions) == "confirm"
+
+
+def test_silent_caller_is_reprompted_then_ended_politely():
+    dialog = Dialog(ivr.SCRIPT)
+    dialog.start()
+    again = dialog.handle(Silence())
+    assert [p.name for p in again[-1].pieces] == ["retry", "ask_case_type"]
+    end = dialog.handle(Silence())
+    assert End(CallEndReason.NO_INPUT, False) in end
+    assert dialog.done
+
+
+def test_silence_on_an_optional_question_moves_on():
+    dialog = Dialog(ivr.SCRIPT)
+    actions = dialog.start()
+    actions = dialog.handle(Pressed("1"))
+    assert asked(actions) == "ask_subject"
+    dialog.handle(Silence())
+    actions = dialog.handle(Silence())
+    assert MissingSlot("subject", "no answer") in actions
+    assert asked(actions) == "ask_place"
+
+
+def test_asking_for_a_human_with_an_operator_free_hands_back():
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: True)
+    dialog.start()
+    actions = dialog.handle(Heard("cho tôi gặp tổng đài viên", 0.9))
+    assert isinstance(actions[-1], HandBack)
+    assert dialog.done
+
+
+def test_asking_for_a_human_when_none_is_free_continues_then_hands_back_when_one_frees():
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: False)
+    dialog.start()
+    actions = dialog.handle(Pressed("0"))
+    assert Say((Prompt("no_operator"),)) in actions
+    assert asked(actions) == "ask_case_type"  # nothing lost: the question is asked again
+    actions = dialog.handle(Pressed("1"))
+    assert slots_set(actions) == {"case_type": "essentials"}
+    actions = dialog.handle(OperatorFree())
+    assert isinstance(actions[-1], HandBack)
+
+
+def test_operator_free_without_a_request_changes_nothing():
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: True)
+    dialog.start()
+    assert dialog.handle(OperatorFree()) == []
+    assert not dialog.done
+
+
+def test_unconfirmed_readback_ends_incomplete():
+    dialog = Dialog(ivr.SCRIPT)
+    actions = dialog.start()
+    while asked(actions) != "confirm":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    for _ in range(10):
+        actions = dialog.handle(Heard("trời ơi", 0.3))
+        if dialog.done:
+            break
+    assert End(CallEndReason.COMPLETED, False) in actions
