@@ -107,6 +107,47 @@ class WebSettings:
     timezone: str = "Asia/Ho_Chi_Minh"
 
 
+# --- Issue 5: routing, outbox, Open311, retention (docs/tickets.md) -------------------------
+
+
+@dataclass
+class RoutingSettings:
+    rules_file: str = str(PROJECT_ROOT / "config" / "routing.toml")
+
+
+@dataclass
+class OutboxSettings:
+    enabled: bool = True  # `callbot serve` delivers to agencies' webhooks
+    poll_interval_s: float = 2.0  # how often the worker looks for due deliveries
+    batch: int = 20  # deliveries claimed at once
+    concurrency: int = 8  # POSTs in flight at once
+    max_attempts: int = 10  # then the delivery is marked failed
+    backoff_base_s: float = 30.0  # 1st retry after ~30 s, then ×2 each time …
+    backoff_max_s: float = 3600.0  # … up to an hour
+    lease_s: float = 120.0  # a claimed delivery whose worker died is retried after this
+    timeout_s: float = 10.0  # per HTTP request
+
+
+@dataclass
+class Open311Settings:
+    # The environment variable holding the API keys that may POST requests, comma-separated;
+    # "chat:KEY" files tickets on the chat channel, a bare key on the web channel.
+    api_keys_env: str = "CALLBOT_OPEN311_API_KEYS"
+    max_body_bytes: int = 65_536
+    max_results: int = 1000
+    default_days: int = 90  # GET without dates: the last 90 days (as the spec suggests)
+
+
+@dataclass
+class RetentionSettings:
+    enabled: bool = True  # `callbot serve` runs the purge job
+    interval_s: float = 3600.0
+    # Days after a ticket's last change before its personal data is purged, per status
+    # ("closed=90"); statuses not listed use default_days.
+    periods: list[str] = field(default_factory=lambda: ["closed=90", "rejected=90"])
+    default_days: int = 365
+
+
 @dataclass
 class Settings:
     audiosocket: AudioSocketSettings = field(default_factory=AudioSocketSettings)
@@ -118,6 +159,10 @@ class Settings:
     prompts: PromptSettings = field(default_factory=PromptSettings)
     ami: AmiSettingsSection = field(default_factory=AmiSettingsSection)
     web: WebSettings = field(default_factory=WebSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)  # issue 5
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)  # issue 5
+    open311: Open311Settings = field(default_factory=Open311Settings)  # issue 5
+    retention: RetentionSettings = field(default_factory=RetentionSettings)  # issue 5
 
 
 SECRET_KEYS = {("ami", "secret"), ("web", "secret_key")}

@@ -13,9 +13,11 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, Self
 
+from callbot.deliveries import AgencyTarget, Delivery, DeliveryStatus, idempotency_key
 from callbot.store.base import NotFoundError, StoreError, TicketFilter, TransitionError
 from callbot.tickets import (
     SLOT_TICKET_FIELDS,
@@ -41,6 +43,7 @@ Row = Mapping[str, Any]
 
 BOT_ACTOR = "callbot"
 RECOVERY_ACTOR = "recovery"
+OUTBOX_ACTOR = "outbox"  # issue 5
 
 
 class ConstraintError(StoreError):
@@ -623,6 +626,522 @@ class SqlTicketStore(ABC):
             routing_rule=row["routing_rule"],
         )
 
+    # =====================================================================================
+    # Issue 5: the agency outbox, Open311 requests filed over the web, retention.
+    # (callbot/outbox.py, callbot/web/open311.py, callbot/retention.py; docs/tickets.md)
+    # =====================================================================================
+
+    # --- Outbox -------------------------------------------------------------------------
+
+    async def enqueue_deliveries(
+        self, ticket_id: int, targets: Sequence[AgencyTarget]
+    ) -> list[Delivery]:
+        """One delivery per agency for the ticket's current routing; returns them.
+
+        The routing version is the number of ``routed`` events, so a re-route gets new
+        idempotency keys and the undelivered rows of older versions become ``superseded``.
+        Enqueueing the same routing again inserts nothing (the keys are unique).
+        """
+        now = utcnow()
+        async with self._transaction("enqueue_deliveries", write=True) as tx:
+            await self._require_ticket(tx, ticket_id)
+            version = await self._routing_version(tx, ticket_id)
+            await tx.fetch(
+                """
+                UPDATE outbox SET status = ?, updated_at = ?
+                WHERE ticket_id = ? AND routing_version < ? AND status = ?
+                """,
+                str(DeliveryStatus.SUPERSEDED),
+                self._dt_in(now),
+                ticket_id,
+                version,
+                str(DeliveryStatus.PENDING),
+            )
+            for target in targets:
+                status = DeliveryStatus.PENDING if target.has_webhook else DeliveryStatus.LOCAL
+                await tx.fetch(
+                    """
+                    INSERT INTO outbox (idempotency_key, ticket_id, routing_version, agency_id,
+                                        agency_name, status, next_attempt_at, created_at,
+                                        updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    """,
+                    idempotency_key(ticket_id, target.agency_id, version),
+                    ticket_id,
+                    version,
+                    target.agency_id,
+                    target.agency_name,
+                    str(status),
+                    self._dt_in(now),
+                    self._dt_in(now),
+                    self._dt_in(now),
+                )
+            rows = await tx.fetch(
+                "SELECT * FROM outbox WHERE ticket_id = ? AND routing_version = ? ORDER BY id",
+                ticket_id,
+                version,
+            )
+        return [self._delivery(row) for row in rows]
+
+    async def claim_deliveries(self, *, limit: int, lease_s: float) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries for one attempt each.
+
+        Claiming counts the attempt and pushes ``next_attempt_at`` a lease ahead, so other
+        workers (this machine's or another's) skip the row, and a worker that dies mid-POST
+        leaves it to be retried when the lease runs out. The outer WHERE repeats the
+        condition so that on PostgreSQL a second worker blocked on the same rows re-checks
+        them after the first commits and claims none of them twice.
+        """
+        now = utcnow()
+        due = self._dt_in(now)
+        async with self._transaction("claim_deliveries", write=True) as tx:
+            rows = await tx.fetch(
+                """
+                UPDATE outbox
+                SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
+                WHERE id IN (SELECT id FROM outbox
+                             WHERE status = ? AND next_attempt_at <= ?
+                             ORDER BY next_attempt_at, id
+                             LIMIT ?)
+                  AND status = ? AND next_attempt_at <= ?
+                RETURNING *
+                """,
+                self._dt_in(now + timedelta(seconds=lease_s)),
+                due,
+                str(DeliveryStatus.PENDING),
+                due,
+                limit,
+                str(DeliveryStatus.PENDING),
+                due,
+            )
+        return sorted((self._delivery(row) for row in rows), key=lambda d: d.id)
+
+    async def next_delivery_due(self) -> datetime | None:
+        """When the earliest pending delivery is due (None: nothing pending)."""
+        async with self._transaction("next_delivery_due", write=False) as tx:
+            row = await _fetchrow(
+                tx,
+                "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = ?",
+                str(DeliveryStatus.PENDING),
+            )
+        return self._dt_out(row["due"]) if row is not None and row["due"] is not None else None
+
+    async def mark_delivered(self, delivery: Delivery, *, status_code: int) -> None:
+        # Unconditional: even if this worker's lease ran out meanwhile, the agency has it.
+        await self._finish_delivery(
+            delivery, DeliveryStatus.DELIVERED, status_code, None, None, require_claim=False
+        )
+
+    async def mark_retry(
+        self,
+        delivery: Delivery,
+        *,
+        next_attempt_at: datetime,
+        status_code: int | None,
+        error: str,
+    ) -> None:
+        await self._finish_delivery(
+            delivery, DeliveryStatus.PENDING, status_code, error, next_attempt_at
+        )
+
+    async def mark_failed(self, delivery: Delivery, *, status_code: int | None, error: str) -> None:
+        await self._finish_delivery(delivery, DeliveryStatus.FAILED, status_code, error, None)
+
+    async def list_deliveries(
+        self,
+        status: DeliveryStatus | None = None,
+        *,
+        ticket_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        """Newest first; ``status=failed`` is what an operator must look at."""
+        clauses, args = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(str(DeliveryStatus(status)))
+        if ticket_id is not None:
+            clauses.append("ticket_id = ?")
+            args.append(ticket_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        async with self._transaction("list_deliveries", write=False) as tx:
+            rows = await tx.fetch(
+                f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?", *args, limit
+            )
+        return [self._delivery(row) for row in rows]
+
+    async def retry_deliveries(self, delivery_ids: Sequence[int]) -> int:
+        """Put failed deliveries back in the queue, due now, with a fresh attempt count."""
+        if not delivery_ids:
+            return 0
+        now = self._dt_in(utcnow())
+        marks = ", ".join("?" * len(delivery_ids))
+        async with self._transaction("retry_deliveries", write=True) as tx:
+            rows = await tx.fetch(
+                f"""
+                UPDATE outbox
+                SET status = ?, attempts = 0, next_attempt_at = ?, updated_at = ?
+                WHERE id IN ({marks}) AND status = ?
+                RETURNING id
+                """,
+                str(DeliveryStatus.PENDING),
+                now,
+                now,
+                *delivery_ids,
+                str(DeliveryStatus.FAILED),
+            )
+        return len(rows)
+
+    async def tickets_to_route(self, *, limit: int = 100) -> list[int]:
+        """Complete tickets still ``new`` with a place: the process that should have routed
+        them died between ``end_call`` and routing (or a callback completed them)."""
+        async with self._transaction("tickets_to_route", write=False) as tx:
+            rows = await tx.fetch(
+                """
+                SELECT id FROM tickets
+                WHERE status = ? AND complete = ? AND admin_unit IS NOT NULL
+                ORDER BY id LIMIT ?
+                """,
+                str(TicketStatus.NEW),
+                True,
+                limit,
+            )
+        return [int(row["id"]) for row in rows]
+
+    async def routed_without_deliveries(self, *, limit: int = 100) -> list[int]:
+        """Routed tickets whose current routing has no outbox rows (died after routing)."""
+        async with self._transaction("routed_without_deliveries", write=False) as tx:
+            rows = await tx.fetch(
+                """
+                SELECT t.id FROM tickets t
+                WHERE t.status = ?
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox o
+                      WHERE o.ticket_id = t.id
+                        AND o.routing_version = (SELECT COUNT(*) FROM ticket_events e
+                                                 WHERE e.ticket_id = t.id AND e.kind = ?))
+                ORDER BY t.id LIMIT ?
+                """,
+                str(TicketStatus.ROUTED),
+                str(EventKind.ROUTED),
+                limit,
+            )
+        return [int(row["id"]) for row in rows]
+
+    async def _finish_delivery(
+        self,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        status_code: int | None,
+        error: str | None,
+        next_attempt_at: datetime | None,
+        *,
+        require_claim: bool = True,
+    ) -> None:
+        now = utcnow()
+        # The attempt count is the claim token: a worker whose lease ran out and whose row
+        # another worker re-claimed must not overwrite that worker's outcome.
+        claim = " AND status = ? AND attempts = ?" if require_claim else ""
+        claim_args = (str(DeliveryStatus.PENDING), delivery.attempts) if require_claim else ()
+        async with self._transaction("finish_delivery", write=True) as tx:
+            rows = await tx.fetch(
+                f"""
+                UPDATE outbox
+                SET status = ?, last_status = ?, last_error = ?,
+                    next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
+                    delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END
+                WHERE id = ?{claim}
+                RETURNING id
+                """,
+                str(status),
+                status_code,
+                error,
+                self._dt_in(to_utc(next_attempt_at)) if next_attempt_at else None,
+                self._dt_in(now),
+                status is DeliveryStatus.DELIVERED,
+                self._dt_in(now),
+                delivery.id,
+                *claim_args,
+            )
+            if rows and status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+                data = {
+                    "agency": delivery.agency_name,
+                    "agency_id": delivery.agency_id,
+                    "outcome": str(status),
+                    "attempts": delivery.attempts,
+                    "status_code": status_code,
+                    "routing_version": delivery.routing_version,
+                }
+                await self._add_event(
+                    tx, delivery.ticket_id, OUTBOX_ACTOR, EventKind.DELIVERY, data, at=now
+                )
+
+    async def _routing_version(self, tx: Tx, ticket_id: int) -> int:
+        row = await _fetchrow(
+            tx,
+            "SELECT COUNT(*) AS n FROM ticket_events WHERE ticket_id = ? AND kind = ?",
+            ticket_id,
+            str(EventKind.ROUTED),
+        )
+        return int(row["n"]) if row is not None else 0
+
+    def _delivery(self, row: Row) -> Delivery:
+        def moment(column: str) -> datetime | None:
+            return self._dt_out(row[column]) if row[column] is not None else None
+
+        return Delivery(
+            id=int(row["id"]),
+            idempotency_key=row["idempotency_key"],
+            ticket_id=int(row["ticket_id"]),
+            routing_version=int(row["routing_version"]),
+            agency_id=row["agency_id"],
+            agency_name=row["agency_name"],
+            status=DeliveryStatus(row["status"]),
+            attempts=int(row["attempts"]),
+            next_attempt_at=self._dt_out(row["next_attempt_at"]),
+            last_status=row["last_status"],
+            last_error=row["last_error"],
+            created_at=self._dt_out(row["created_at"]),
+            updated_at=self._dt_out(row["updated_at"]),
+            delivered_at=moment("delivered_at"),
+        )
+
+    # --- Open311: requests filed by other channels (web form, chat) ---------------------
+
+    async def file_request(
+        self,
+        *,
+        channel: Channel,
+        service_code: str,
+        description: str,
+        slots: Sequence[SlotValue],
+        complete: bool,
+        actor: str,
+    ) -> Ticket:
+        """A ticket with no call behind it (``call_id`` is NULL), its slots set at once."""
+        now = utcnow()
+        async with self._transaction("file_request", write=True) as tx:
+            row = await _fetchrow(
+                tx,
+                """
+                INSERT INTO tickets (call_id, channel, status, complete, needs_callback,
+                                     service_code, description, requested_datetime,
+                                     updated_datetime)
+                VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id
+                """,
+                str(channel),
+                str(TicketStatus.NEW),
+                complete,
+                False,
+                service_code,
+                description,
+                self._dt_in(now),
+                self._dt_in(now),
+            )
+            assert row is not None
+            ticket_id = int(row["id"])
+            await self._add_event(
+                tx, ticket_id, actor, EventKind.CREATED, {"channel": str(channel)}, at=now
+            )
+            for slot in slots:
+                await tx.fetch(
+                    """
+                    INSERT INTO ticket_slots (ticket_id, name, value, source, confidence,
+                                              heard, set_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    ticket_id,
+                    slot.name,
+                    slot.value,
+                    str(slot.source),
+                    slot.confidence,
+                    slot.heard,
+                    self._dt_in(now),
+                )
+                column = SLOT_TICKET_FIELDS.get(slot.name)  # never from the request
+                if column:
+                    await tx.fetch(
+                        f"UPDATE tickets SET {column} = ? WHERE id = ?", slot.value, ticket_id
+                    )
+                data = {**_slot_data(slot), "old": None}
+                await self._add_event(tx, ticket_id, actor, EventKind.SLOT_SET, data, at=now)
+            ticket = await self._reload(tx, ticket_id)
+        log.info("ticket %d filed on the %s channel", ticket.id, channel)
+        return ticket
+
+    async def list_requests(
+        self,
+        *,
+        ids: Sequence[int] = (),
+        service_codes: Sequence[str] = (),
+        statuses: Sequence[TicketStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Ticket]:
+        """Tickets matching every filter given (a list matches any of its values), newest
+        first, without their slots: the Open311 read endpoints need only ticket fields."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, values in (
+            ("id", list(ids)),
+            ("service_code", list(service_codes)),
+            ("status", [str(s) for s in statuses]),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                args.extend(values)
+        if since is not None:
+            clauses.append("requested_datetime >= ?")
+            args.append(self._dt_in(to_utc(since)))
+        if until is not None:
+            clauses.append("requested_datetime < ?")
+            args.append(self._dt_in(to_utc(until)))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        async with self._transaction("list_requests", write=False) as tx:
+            rows = await tx.fetch(
+                f"""
+                SELECT * FROM tickets {where}
+                ORDER BY requested_datetime DESC, id DESC LIMIT ?
+                """,
+                *args,
+                limit,
+            )
+        return [self._ticket(row, {}) for row in rows]
+
+    # --- Retention ----------------------------------------------------------------------
+
+    async def retention_candidates(
+        self, cutoffs: Mapping[TicketStatus, datetime], default_cutoff: datetime, *, limit: int
+    ) -> list[PurgeCandidate]:
+        """Unpurged tickets whose last change is older than their status's cutoff; never a
+        ticket whose call is still up."""
+        periods: list[str] = []
+        args: list[Any] = []
+        for status, cutoff in cutoffs.items():
+            periods.append("(t.status = ? AND t.updated_datetime < ?)")
+            args += [str(status), self._dt_in(to_utc(cutoff))]
+        listed = [str(status) for status in cutoffs]
+        others = f"t.status NOT IN ({', '.join('?' * len(listed))}) AND " if listed else ""
+        periods.append(f"({others}t.updated_datetime < ?)")
+        args += [*listed, self._dt_in(to_utc(default_cutoff))]
+        async with self._transaction("retention_candidates", write=False) as tx:
+            rows = await tx.fetch(
+                f"""
+                SELECT t.id, t.status, t.call_id,
+                       COALESCE(t.recording_path, c.recording_path) AS recording_path
+                FROM tickets t LEFT JOIN calls c ON c.call_id = t.call_id
+                WHERE t.purged_at IS NULL
+                  AND (t.call_id IS NULL OR c.ended_at IS NOT NULL)
+                  AND ({" OR ".join(periods)})
+                ORDER BY t.id
+                LIMIT ?
+                """,
+                *args,
+                limit,
+            )
+        return [
+            PurgeCandidate(
+                int(row["id"]), TicketStatus(row["status"]), row["call_id"], row["recording_path"]
+            )
+            for row in rows
+        ]
+
+    async def purge_personal_data(
+        self, ticket_id: int, *, personal_slots: Sequence[str], actor: str
+    ) -> dict[str, int]:
+        """Remove what identifies the person; keep the anonymous figures.
+
+        Kept: case type, admin unit, agency, dates, status, completeness, end reason, the
+        number and timing of turns, the history's shape. Removed: caller and callback
+        numbers, the free-text description, the recording path, the text of every caller and
+        bot turn (readbacks repeat the number), personal slots and what every slot heard,
+        and the personal values inside history events (the one in-place change the
+        append-only history allows). Returns counts of what was removed.
+        """
+        now = utcnow()
+        personal = set(personal_slots)
+        async with self._transaction("purge_personal_data", write=True) as tx:
+            row = await _fetchrow(
+                tx,
+                f"SELECT call_id, purged_at FROM tickets WHERE id = ?{self._lock_row}",
+                ticket_id,
+            )
+            if row is None:
+                raise NotFoundError(f"no ticket {ticket_id} in the ticket store")
+            if row["purged_at"] is not None:
+                return {}
+            call_id = row["call_id"]
+            await tx.fetch(
+                """
+                UPDATE tickets
+                SET caller_number = NULL, callback_number = NULL, description = '',
+                    recording_path = NULL, purged_at = ?
+                WHERE id = ?
+                """,
+                self._dt_in(now),
+                ticket_id,
+            )
+            removed_slots = await tx.fetch(
+                f"""
+                DELETE FROM ticket_slots
+                WHERE ticket_id = ? AND name IN ({", ".join("?" * len(personal)) or "''"})
+                RETURNING name
+                """,
+                ticket_id,
+                *sorted(personal),
+            )
+            await tx.fetch("UPDATE ticket_slots SET heard = '' WHERE ticket_id = ?", ticket_id)
+            turns = []
+            if call_id is not None:
+                await tx.fetch(
+                    """
+                    UPDATE calls SET caller_number = NULL, recording_path = NULL
+                    WHERE call_id = ?
+                    """,
+                    call_id,
+                )
+                turns = await tx.fetch(
+                    """
+                    UPDATE turns SET text = '', slot_updates = '{}'
+                    WHERE call_id = ? AND speaker IN (?, ?)
+                    RETURNING seq
+                    """,
+                    call_id,
+                    str(Speaker.CALLER),
+                    str(Speaker.BOT),
+                )
+            events = await tx.fetch(
+                "SELECT id, kind, data FROM ticket_events WHERE ticket_id = ? AND kind IN (?, ?)",
+                ticket_id,
+                str(EventKind.SLOT_SET),
+                str(EventKind.CALL_INFO),
+            )
+            redacted = 0
+            for event in events:
+                data = _redacted(EventKind(event["kind"]), json.loads(event["data"]), personal)
+                if data is not None:
+                    redacted += 1
+                    await tx.fetch(
+                        "UPDATE ticket_events SET data = ? WHERE id = ?",
+                        json.dumps(data, ensure_ascii=False),
+                        event["id"],
+                    )
+            summary = {
+                "slots": len(removed_slots),
+                "turn_texts": len(turns),
+                "events_redacted": redacted,
+            }
+            await self._add_event(
+                tx, ticket_id, actor, EventKind.PURGED, {"removed": summary}, at=now
+            )
+        return summary
+
+    # =====================================================================================
+    # End of issue 5 section.
+    # =====================================================================================
+
     # --- What each engine provides ---------------------------------------------------
 
     @abstractmethod
@@ -657,3 +1176,35 @@ def _slot_data(slot: SlotValue) -> dict[str, object]:
         "confidence": slot.confidence,
         "heard": slot.heard,
     }
+
+
+# --- Issue 5 helpers (retention) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    ticket_id: int
+    status: TicketStatus
+    call_id: str | None
+    recording_path: str | None  # relative to the recordings directory
+
+
+def _redacted(
+    kind: EventKind, data: dict[str, Any], personal_slots: set[str]
+) -> dict[str, Any] | None:
+    """The event's data without personal values, or None when it holds none."""
+    if kind is EventKind.CALL_INFO:
+        if "caller_number" not in data:
+            return None
+        return {**data, "caller_number": None, "purged": True}
+    if kind is EventKind.SLOT_SET:
+        personal = data.get("name") in personal_slots
+        changed = {**data, "heard": ""}
+        if personal:
+            changed["value"] = ""
+        old = data.get("old")
+        if isinstance(old, dict):
+            changed["old"] = {**old, "heard": "", **({"value": ""} if personal else {})}
+        changed["purged"] = True
+        return changed
+    return None

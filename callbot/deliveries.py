@@ -1,0 +1,50 @@
+"""What the outbox stores: one delivery of one routed ticket to one agency.
+
+Kept apart from ``callbot.outbox`` (the worker, HTTP) so the ticket store can return these
+without importing an HTTP client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt (or being attempted now)
+    DELIVERED = "delivered"  # the agency's webhook answered 2xx
+    FAILED = "failed"  # gave up: max attempts, or an answer that retrying cannot fix
+    SUPERSEDED = "superseded"  # the ticket was re-routed before this one was delivered
+    LOCAL = "local"  # the agency has no webhook: it reads its tickets on the dashboard
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    idempotency_key: str  # "ticket-12/ubnd-770/v1": ticket, agency, routing version
+    ticket_id: int
+    routing_version: int
+    agency_id: str
+    agency_name: str
+    status: DeliveryStatus
+    attempts: int  # attempts started so far (a claim counts, so a crash mid-POST counts)
+    next_attempt_at: datetime
+    last_status: int | None  # HTTP status of the last answer
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AgencyTarget:
+    """One agency a routing decision sends the ticket to, as the outbox records it."""
+
+    agency_id: str
+    agency_name: str
+    has_webhook: bool
+
+
+def idempotency_key(ticket_id: int, agency_id: str, routing_version: int) -> str:
+    return f"ticket-{ticket_id}/{agency_id}/v{routing_version}"
