@@ -1,0 +1,77 @@
+"""Tickets as a call leaves them, for the routing, outbox and retention tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from callbot.store.sql_store import SqlTicketStore
+from callbot.tickets import (
+    CallEndReason,
+    CallRecord,
+    SlotSource,
+    SlotValue,
+    Speaker,
+    Ticket,
+    Turn,
+    TurnKind,
+)
+
+T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+CALLER_SLOTS = {
+    "subject": "self",
+    "address": "12 Lê Lợi",
+    "household_size": "5",
+    "name": "Nguyễn Văn An",
+    "callback_number": "0903456789",
+    "description": "nhà hết gạo",
+}
+
+
+async def call_ticket(
+    store: SqlTicketStore,
+    *,
+    case_type: str | None = "essentials",
+    place: str | None = "Quận 3",
+    complete: bool = True,
+    started_at: datetime = T0,
+    recording_path: str | None = None,
+    caller_number: str | None = "0281234567",
+) -> Ticket:
+    """A call that captured the slots given, with a few transcript turns, then ended."""
+    call = CallRecord(
+        str(uuid.uuid4()),
+        started_at,
+        caller_number=caller_number,
+        recording_path=recording_path,
+    )
+    await store.begin_call(call)
+    slots = dict(CALLER_SLOTS)
+    if case_type:
+        slots["case_type"] = case_type
+    if place:
+        slots["place"] = place
+    for seq, (name, value) in enumerate(slots.items()):
+        await store.append_turn(
+            Turn(call.call_id, 2 * seq, started_at, Speaker.BOT, TurnKind.PROMPT, f"hỏi {name}")
+        )
+        await store.append_turn(
+            Turn(
+                call.call_id,
+                2 * seq + 1,
+                started_at + timedelta(seconds=seq),
+                Speaker.CALLER,
+                TurnKind.SPEECH,
+                f"tôi nói {value}",
+                confidence=0.9,
+                slot_updates={name: value},
+            )
+        )
+        await store.set_slot(call.call_id, SlotValue(name, value, SlotSource.SPEECH, 0.9, value))
+    return await store.end_call(
+        call.call_id,
+        ended_at=started_at + timedelta(minutes=2),
+        reason=CallEndReason.COMPLETED if complete else CallEndReason.CALLER_HANGUP,
+        complete=complete,
+    )
