@@ -35,13 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    commands.add_parser(
+    serve = commands.add_parser(
         "serve",
         help="answer calls: AudioSocket server + dialog + tickets",
         description="Listen for Asterisk AudioSocket connections and run the intake dialog "
         "on each call; tickets go to the configured store. Stops on SIGINT/SIGTERM, letting "
         "calls in progress end (their tickets are kept either way).",
     )
+    serve.add_argument(
+        "--workers", type=int, default=1,
+        help="processes sharing the AudioSocket port (SO_REUSEPORT; docs/scaling.md)",
+    )  # fmt: skip
 
     simulate = commands.add_parser(
         "simulate",
@@ -140,7 +144,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         case "serve":
             from callbot.server import serve_forever
 
-            asyncio.run(serve_forever(settings))
+            asyncio.run(serve_forever(settings, workers=args.workers))
             return 0
         case "simulate":
             return asyncio.run(_simulate(args, settings))

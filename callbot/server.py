@@ -110,6 +110,7 @@ async def start_callbot(
     asr: AsrEngine | None = None,
     store: TicketStore | None = None,
     web: bool | None = None,
+    reuse_port: bool = False,
 ) -> Callbot:
     """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
     if store is None:
@@ -157,13 +158,16 @@ async def start_callbot(
         services.on_handback = asterisk.hand_back
 
     a = settings.audiosocket
-    server = AudioSocketServer(handle, host=a.host, port=a.port, allow=a.allow)
+    server = AudioSocketServer(
+        handle, host=a.host, port=a.port, allow=a.allow, reuse_port=reuse_port  # workers
+    )
     await server.start()
     bot = Callbot(settings, services, server, asterisk=asterisk)
     if settings.web.enabled if web is None else web:
         from callbot.web.app import create_app
 
         app = create_app(store, settings, services.metrics)
+        app.state.services = services  # /metrics reads the frame clock and ASR queue depth
         app.state.queue_watcher = asterisk.watcher if asterisk else None
         bot.web = WebServer(app, settings.web.host, settings.web.port)
         port = await bot.web.start()
@@ -171,8 +175,13 @@ async def start_callbot(
     return bot
 
 
-async def serve_forever(settings: Settings) -> None:
+async def serve_forever(settings: Settings, workers: int = 1) -> None:
     """``callbot serve``: run until SIGINT/SIGTERM, then let calls finish (tickets kept)."""
+    if workers > 1:  # several processes on one AudioSocket port: callbot/workers.py
+        from callbot.workers import serve_workers
+
+        await serve_workers(settings, workers)
+        return
     bot = await start_callbot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

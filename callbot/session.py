@@ -408,6 +408,8 @@ class CallSession:
     async def _read_loop(self) -> None:
         try:
             while True:
+                if self.connection.error_pending:  # good frames came first; now the bad one
+                    self.connection.receive_data(b"")
                 data = await self.reader.read(READ_BYTES)
                 if not data:
                     self.connection.receive_eof()

@@ -29,6 +29,9 @@ class Kind(IntEnum):
     ERROR = 0xFF
 
 
+_KINDS = frozenset(Kind)
+
+
 class AudioSocketError(Exception):
     """The peer broke the protocol; the connection should be closed."""
 
@@ -128,9 +131,22 @@ class FrameParser:
     def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         self._buffer = bytearray()
         self._max_payload = max_payload
+        self._error: AudioSocketError | None = None
+
+    @property
+    def error_pending(self) -> bool:
+        """A bad frame follows the frames last returned; the next call raises its error."""
+        return self._error is not None
 
     def receive_data(self, data: bytes) -> list[Frame]:
-        """Add bytes from the wire; return every frame now complete (maybe none)."""
+        """Add bytes from the wire; return every frame now complete (maybe none).
+
+        Frames before a bad one are returned first (the UUID and audio that came with
+        garbage still count); the error is raised by the next call — pass ``b""`` to get
+        it when ``error_pending``. Once raised, every later call raises it again.
+        """
+        if self._error is not None:
+            raise self._error
         self._buffer += data
         frames: list[Frame] = []
         buffer = self._buffer
@@ -138,12 +154,17 @@ class FrameParser:
         while len(buffer) - start >= HEADER_BYTES:
             kind_byte = buffer[start]
             length = int.from_bytes(buffer[start + 1 : start + 3], "big")
-            try:
-                kind = Kind(kind_byte)
-            except ValueError:
-                raise UnknownKind(kind_byte) from None
-            if length > self._max_payload:
-                raise FrameTooLarge(kind_byte, length, self._max_payload)
+            error: AudioSocketError | None = None
+            if kind_byte not in _KINDS:
+                error = UnknownKind(kind_byte)
+            elif length > self._max_payload:
+                error = FrameTooLarge(kind_byte, length, self._max_payload)
+            if error is not None:
+                self._error = error
+                if frames:
+                    break
+                raise error
+            kind = Kind(kind_byte)
             end = start + HEADER_BYTES + length
             if end > len(buffer):
                 break
@@ -154,7 +175,9 @@ class FrameParser:
         return frames
 
     def receive_eof(self) -> None:
-        """The peer closed; raise if it left half a frame behind."""
+        """The peer closed; raise if it left half a frame (or a bad one) behind."""
+        if self._error is not None:
+            raise self._error
         if self._buffer:
             if len(self._buffer) < HEADER_BYTES:
                 missing = HEADER_BYTES - len(self._buffer)
@@ -173,12 +196,31 @@ class AudioSocketConnection:
 
     def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
         self._parser = FrameParser(max_payload)
+        self._error: AudioSocketError | None = None
         self.uuid: str | None = None
 
     def receive_data(self, data: bytes) -> list[Event]:
-        return [self._event(frame) for frame in self._parser.receive_data(data)]
+        """Frames → events, with FrameParser's contract: events before a bad frame first."""
+        if self._error is not None:
+            raise self._error
+        events: list[Event] = []
+        for frame in self._parser.receive_data(data):
+            try:
+                events.append(self._event(frame))
+            except AudioSocketError as error:
+                self._error = error
+                if events:
+                    return events
+                raise
+        return events
+
+    @property
+    def error_pending(self) -> bool:
+        return self._error is not None or self._parser.error_pending
 
     def receive_eof(self) -> None:
+        if self._error is not None:
+            raise self._error
         self._parser.receive_eof()
 
     def _event(self, frame: Frame) -> Event:

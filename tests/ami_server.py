@@ -501,3 +501,37 @@ class AmiTestServer:
                     )
                 )
                 return
+
+
+def callbot_call_event(
+    call_uuid: str,
+    name: str = "Nguyễn Thị Ánh",
+    number: str = "0903123456",
+    *body: tuple[str, str],
+) -> Packet:
+    """A CallbotCall UserEvent as Asterisk 22 sends it: the channel snapshot, then the
+    ``UserEvent:`` name, then the body from the dialplan."""
+    return Packet(
+        [
+            ("Event", "UserEvent"),
+            ("Privilege", "user,all"),
+            ("Channel", "PJSIP/trunk-0000002a"),
+            ("ChannelState", "6"),
+            ("ChannelStateDesc", "Up"),
+            ("CallerIDNum", number),
+            ("CallerIDName", name),
+            ("ConnectedLineNum", "<unknown>"),
+            ("ConnectedLineName", "<unknown>"),
+            ("Language", "vi"),
+            ("AccountCode", ""),
+            ("Context", "hotline"),
+            ("Exten", "1022"),
+            ("Priority", "9"),
+            ("Uniqueid", "1795878711.10"),
+            ("Linkedid", "1795878711.10"),
+            ("UserEvent", "CallbotCall"),
+            ("AudioSocketUUID", call_uuid),
+            ("Queue", "support"),
+            *body,
+        ]
+    )

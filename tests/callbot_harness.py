@@ -13,12 +13,13 @@ from callbot.server import Callbot, start_callbot
 from callbot.store.factory import open_store
 
 
-def test_settings(tmp_path: Path) -> Settings:
+def callbot_settings(tmp_path: Path) -> Settings:
     settings = Settings()
     settings.audiosocket.port = 0
     settings.store.url = f"sqlite:///{tmp_path / 'tickets.db'}"
     settings.recordings.dir = str(tmp_path / "recordings")
     settings.prompts.tts_cache_dir = str(tmp_path / "tts-cache")
+    settings.web.enabled = False  # the web app has its own tests
     # Shorter waits than production so a silent caller test takes seconds, not a minute.
     settings.vad.no_speech_timeout_ms = 2500
     settings.dialog.keypad_digit_timeout_s = 1.5

@@ -168,17 +168,33 @@ def test_audio_before_uuid_is_refused():
         AudioSocketConnection().receive_data(encode_audio(bytes(320)))
 
 
+def started() -> AudioSocketConnection:
+    connection = AudioSocketConnection()
+    connection.receive_data(encode_uuid(str(uuid.uuid4())))
+    return connection
+
+
 def test_malformed_payloads():
     with pytest.raises(BadPayload, match="UUID frame of 4 bytes"):
         AudioSocketConnection().receive_data(encode_frame(Kind.UUID, b"abcd"))
-    connection = AudioSocketConnection()
-    connection.receive_data(encode_uuid(str(uuid.uuid4())))
     with pytest.raises(BadPayload, match="odd length"):
-        connection.receive_data(encode_frame(Kind.AUDIO, b"\x00" * 3))
+        started().receive_data(encode_frame(Kind.AUDIO, b"\x00" * 3))
     with pytest.raises(BadPayload, match="DTMF"):
-        connection.receive_data(encode_frame(Kind.DTMF, b"x"))
+        started().receive_data(encode_frame(Kind.DTMF, b"x"))
     with pytest.raises(BadPayload, match="second UUID"):
-        connection.receive_data(encode_uuid(str(uuid.uuid4())))
+        started().receive_data(encode_uuid(str(uuid.uuid4())))
+
+
+def test_frames_before_a_bad_one_are_delivered_then_the_error():
+    call = str(uuid.uuid4())
+    connection = AudioSocketConnection()
+    events = connection.receive_data(encode_uuid(call) + encode_audio(bytes(4)) + b"\x42\x00\x00")
+    assert events == [CallStarted(call), AudioReceived(bytes(4))]
+    assert connection.error_pending
+    with pytest.raises(UnknownKind):
+        connection.receive_data(b"")
+    with pytest.raises(UnknownKind):  # stays broken: nothing after garbage is trusted
+        connection.receive_data(encode_audio(bytes(4)))
 
 
 def test_encoder_refuses_what_asterisk_would_not_take():

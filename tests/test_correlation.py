@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 try:  # tests/ on sys.path (rootdir layout) or the repo root (tests as a package)
-    from ami_server import AmiTestServer
+    from ami_server import AmiTestServer, callbot_call_event
 except ModuleNotFoundError:
-    from tests.ami_server import AmiTestServer
+    from tests.ami_server import AmiTestServer, callbot_call_event
 
 from telephony.ami_client import AmiClient, AmiSettings
 from telephony.ami_protocol import AmiConnection, Packet, encode_packet
@@ -26,32 +26,7 @@ def user_event(
     number: str = "0903123456",
     *body: tuple[str, str],
 ) -> Packet:
-    """A CallbotCall UserEvent as Asterisk 22 sends it: the channel snapshot, then the
-    ``UserEvent:`` name, then the body from the dialplan."""
-    return Packet(
-        [
-            ("Event", "UserEvent"),
-            ("Privilege", "user,all"),
-            ("Channel", "PJSIP/trunk-0000002a"),
-            ("ChannelState", "6"),
-            ("ChannelStateDesc", "Up"),
-            ("CallerIDNum", number),
-            ("CallerIDName", name),
-            ("ConnectedLineNum", "<unknown>"),
-            ("ConnectedLineName", "<unknown>"),
-            ("Language", "vi"),
-            ("AccountCode", ""),
-            ("Context", "hotline"),
-            ("Exten", "1022"),
-            ("Priority", "9"),
-            ("Uniqueid", "1795878711.10"),
-            ("Linkedid", "1795878711.10"),
-            ("UserEvent", "CallbotCall"),
-            ("AudioSocketUUID", call_uuid),
-            ("Queue", "support"),
-            *body,
-        ]
-    )
+    return callbot_call_event(call_uuid, name, number, *body)
 
 
 def test_caller_info_from_user_event() -> None:

@@ -62,8 +62,9 @@ async def run_caller(
     think_s: float = 0.3,
     send_silence: bool = True,
     call_timeout_s: float = 240.0,
+    call_id: str | None = None,
 ) -> CallerResult:
-    call_id = str(uuid.uuid4())
+    call_id = call_id or str(uuid.uuid4())
     result = CallerResult(script.name, call_id)
     client = AudioSocketClient(clock, send_silence=send_silence)
     asked: Counter[str] = Counter()

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from callbot.config import Settings
 from callbot.metrics import CallMetrics
 from callbot.store.base import TicketStore
+from callbot.web.metrics import install_metrics
 
 
 def create_app(
@@ -23,6 +24,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics or CallMetrics()
     app.state.secret_key = settings.web.secret_key or secrets.token_urlsafe(32)
+    install_metrics(app)  # GET /metrics (Prometheus)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

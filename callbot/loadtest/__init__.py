@@ -1,0 +1,1 @@
+"""The load tester: simulated callers over AudioSocket TCP, figures, reports, capacity."""

@@ -1,0 +1,381 @@
+"""Figures from a load run: a JSON document, a self-contained HTML page with inline SVG
+plots (no scripts, fonts or images from elsewhere: it opens from a mail attachment), and a
+terminal summary.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from callbot.loadtest.runner import RunData
+from callbot.loadtest.server import bucket_delta, histogram_quantile
+from callbot.metrics import percentile
+
+LATENCY_BUDGET_S = 0.8
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 1)
+
+
+def _quantiles_ms(values: list[float]) -> dict[str, float | None]:
+    return {f"p{q}": _ms(percentile(values, q)) for q in (50, 95, 99)} | {"n": len(values)}
+
+
+@dataclass
+class Figures:
+    label: str
+    wall_s: float
+    calls: dict[str, int]
+    behaviours: dict[str, int]
+    tickets: dict[str, int]
+    turn_latency_client_ms: dict[str, Any]
+    turn_latency_server_ms: dict[str, Any]
+    late_audio: dict[str, Any]
+    asr: dict[str, Any]
+    cost: dict[str, Any]
+    concurrency: dict[str, Any]
+    mean_call_s: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, list[list[float]]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+
+def compute(data: RunData, *, label: str, settings: dict[str, Any] | None = None) -> Figures:
+    calls = data.calls
+    failed = [c for c in calls if c.failed]
+    answered = [c for c in calls if c.answered and not c.failed]
+    completed = [c for c in answered if c.completed]
+    behaviours: dict[str, int] = {}
+    for c in calls:
+        behaviours[c.behaviour.value] = behaviours.get(c.behaviour.value, 0) + 1
+    checked = [c for c in calls if c.ticket_checked]
+    turns = [t for c in calls for t in c.turns]
+    by_kind: dict[str, list[float]] = {}
+    for _, kind, latency in turns:
+        by_kind.setdefault(kind, []).append(latency)
+    client_latency = _quantiles_ms([t[2] for t in turns]) | {
+        kind: _quantiles_ms(values) for kind, values in sorted(by_kind.items())
+    }
+    before, after = data.scrape_before, data.scrape_after
+    server_latency: dict[str, Any] = {}
+    late: dict[str, Any] = {
+        "client_gaps_over_40ms": sum(c.gaps for c in calls),
+        "client_calls_with_gaps": sum(1 for c in calls if c.gaps),
+        "client_max_gap_ms": _ms(max((c.max_gap_s for c in calls), default=0.0)),
+        "client_frames_received": sum(c.frames for c in calls),
+        "client_clock_late_ticks": data.client_clock_late_ticks,
+    }
+    asr: dict[str, Any] = {}
+    peak_rss = None
+    if after is not None:
+        delta = bucket_delta(after, before)
+        server_latency = {
+            f"p{q}": _ms(histogram_quantile(q / 100, delta)) for q in (50, 95, 99)
+        } | {"n": int(max(delta.values(), default=0))}
+
+        def diff(name: str) -> float:
+            return after.get(name) - (before.get(name) if before else 0.0)
+
+        late |= {
+            "server_late_frames": int(diff("callbot_late_frames_total")),
+            "server_late_ticks": int(diff("callbot_frame_clock_late_ticks_total")),
+            "server_clock_resets": int(diff("callbot_frame_clock_resets_total")),
+            "server_max_lateness_ms": _ms(after.get("callbot_frame_clock_max_lateness_seconds")),
+        }
+        audio_s = diff("callbot_asr_audio_seconds_total")
+        decode_s = diff("callbot_asr_decode_seconds_total")
+        asr = {
+            "utterances": int(diff("callbot_asr_utterances_total")),
+            "audio_s": round(audio_s, 1),
+            "decode_s": round(decode_s, 1),
+            "rtf": round(decode_s / audio_s, 3) if audio_s else None,
+            "max_decodes_in_flight": max(
+                (s.asr_in_flight or 0 for s in data.samples), default=None
+            ),
+        }
+        peak_rss = after.values.get("callbot_process_peak_rss_bytes_sum")
+    wall = max(1e-9, data.ended_at - data.started_at)
+    cpu = (
+        data.cpu_after - data.cpu_before
+        if data.cpu_after is not None and data.cpu_before is not None
+        else None
+    )
+    rss_samples = [s.rss_bytes for s in data.samples if s.rss_bytes]
+    peak = max([*rss_samples, int(peak_rss or 0)], default=0) or None
+    cost = {
+        "server_cpu_s": round(cpu, 1) if cpu is not None else None,
+        "server_cores_used": round(cpu / wall, 3) if cpu is not None else None,
+        "cpu_s_per_completed_call": (
+            round(cpu / len(completed), 2) if cpu is not None and completed else None
+        ),
+        "peak_rss_mib": round(peak / 2**20, 1) if peak else None,
+        "machine_cpus": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    active = [s.active_calls for s in data.samples]
+    concurrency = {
+        "max": max(active, default=0),
+        "mean": round(sum(active) / len(active), 1) if active else 0,
+    }
+    durations = [c.caller.duration_s for c in completed]
+    problems = [
+        f"{c.caller.script} ({c.behaviour.value}): "
+        + (c.caller.error or "; ".join(c.caller.mismatches))
+        for c in calls
+        if c.failed or (c.ticket_checked and not c.ticket_ok)
+    ][:50]
+    t0 = data.started_at
+    series = {
+        "active_calls": [[round(s.at, 1), s.active_calls] for s in data.samples],
+        "server_calls": [
+            [round(s.at, 1), s.server_calls] for s in data.samples if s.server_calls is not None
+        ],
+        "turns": [
+            [round(at - t0, 2), round(lat * 1000, 1), kind == "keys"] for at, kind, lat in turns
+        ],
+        "cpu_s": [[round(s.at, 1), round(s.cpu_s, 2)] for s in data.samples if s.cpu_s is not None],
+    }
+    return Figures(
+        label=label,
+        wall_s=round(wall, 1),
+        calls={
+            "offered": data.offered,
+            "answered": len(answered),
+            "completed": len(completed),
+            "incomplete": len(answered) - len(completed),
+            "failed": len(failed),
+        },
+        behaviours=behaviours,
+        tickets={"checked": len(checked), "match_script": sum(c.ticket_ok for c in checked)},
+        turn_latency_client_ms=client_latency,
+        turn_latency_server_ms=server_latency,
+        late_audio=late,
+        asr=asr,
+        cost=cost,
+        concurrency=concurrency,
+        mean_call_s=round(sum(durations) / len(durations), 1) if durations else None,
+        settings=settings or {},
+        series=series,  # type: ignore[arg-type]
+        problems=problems,
+    )
+
+
+# ── terminal ─────────────────────────────────────────────────────────────────────────────
+
+
+def summary(f: Figures) -> str:
+    c, cl, sv, la, co = (
+        f.calls,
+        f.turn_latency_client_ms,
+        f.turn_latency_server_ms,
+        f.late_audio,
+        f.cost,
+    )
+
+    def q(d: dict[str, Any]) -> str:
+        return " / ".join("-" if d.get(k) is None else f"{d[k]:.0f}" for k in ("p50", "p95", "p99"))
+
+    lines = [
+        f"== {f.label}: {f.wall_s:.0f} s",
+        f"calls      offered {c['offered']}  answered {c['answered']}  completed "
+        f"{c['completed']}  incomplete {c['incomplete']}  failed {c['failed']}",
+        f"tickets    {f.tickets['match_script']}/{f.tickets['checked']} match their script"
+        f"   behaviours {f.behaviours}",
+        f"latency    client p50/p95/p99 {q(cl)} ms (n={cl.get('n', 0)})"
+        + "".join(f"; {k} {q(v)}" for k, v in cl.items() if isinstance(v, dict)),
+        f"           server p50/p95/p99 {q(sv)} ms (n={sv.get('n', 0)})" if sv else "",
+        f"late audio server late frames {la.get('server_late_frames', '-')} (ticks "
+        f"{la.get('server_late_ticks', '-')}, worst {la.get('server_max_lateness_ms', '-')} ms);"
+        f" client gaps >40 ms {la['client_gaps_over_40ms']} in"
+        f" {la['client_calls_with_gaps']} calls",
+        f"asr        {f.asr.get('utterances', '-')} utterances, RTF {f.asr.get('rtf', '-')},"
+        f" max decodes in flight {f.asr.get('max_decodes_in_flight', '-')}",
+        f"cost       server CPU {co['server_cpu_s']} s = {co['server_cores_used']} cores;"
+        f" {co['cpu_s_per_completed_call']} CPU-s per completed call;"
+        f" peak RSS {co['peak_rss_mib']} MiB",
+        f"concurrency max {f.concurrency['max']}, mean {f.concurrency['mean']};"
+        f" mean completed call {f.mean_call_s} s; load average {co['load_average_at_end']}",
+    ]
+    if f.problems:
+        lines.append(f"problems   {len(f.problems)} (first: {f.problems[0]})")
+    return "\n".join(line for line in lines if line)
+
+
+# ── HTML ─────────────────────────────────────────────────────────────────────────────────
+
+W, H, PAD = 640, 220, 40
+
+
+def _axes(x_max: float, y_max: float, x_label: str, y_label: str) -> str:
+    parts = [
+        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 10}" y2="{H - PAD}" stroke="#333"/>',
+        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{H - PAD}" stroke="#333"/>',
+        f'<text x="{W / 2}" y="{H - 5}" text-anchor="middle">{html.escape(x_label)}</text>',
+        f'<text x="12" y="{H / 2}" transform="rotate(-90 12 {H / 2})" '
+        f'text-anchor="middle">{html.escape(y_label)}</text>',
+    ]
+    for i in range(5):
+        xv, yv = x_max * i / 4, y_max * i / 4
+        x = PAD + (W - PAD - 10) * i / 4
+        y = H - PAD - (H - PAD - 10) * i / 4
+        parts.append(f'<text x="{x}" y="{H - PAD + 14}" text-anchor="middle">{xv:.4g}</text>')
+        parts.append(f'<text x="{PAD - 4}" y="{y + 4}" text-anchor="end">{yv:.4g}</text>')
+    return "".join(parts)
+
+
+def _xy(x: float, y: float, x_max: float, y_max: float) -> tuple[float, float]:
+    return (
+        PAD + (W - PAD - 10) * (x / x_max if x_max else 0),
+        H - PAD - (H - PAD - 10) * (min(y, y_max) / y_max if y_max else 0),
+    )
+
+
+def _svg(body: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+        f'font-family="sans-serif" font-size="10">{body}</svg>'
+    )
+
+
+def latency_histogram_svg(latencies_ms: list[float], bin_ms: float = 50.0) -> str:
+    if not latencies_ms:
+        return _svg('<text x="20" y="20">no turns</text>')
+    top = max(1000.0, min(max(latencies_ms), 3000.0))
+    bins = [0] * int(top / bin_ms + 1)
+    for value in latencies_ms:
+        bins[min(len(bins) - 1, int(value / bin_ms))] += 1
+    y_max = max(bins)
+    bar_w = (W - PAD - 10) / len(bins)
+    bars = []
+    for i, count in enumerate(bins):
+        x, y = _xy(i * bin_ms, count, top + bin_ms, y_max)
+        colour = "#c33" if i * bin_ms >= LATENCY_BUDGET_S * 1000 else "#37a"
+        bars.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(1.0, bar_w - 1):.1f}" '
+            f'height="{H - PAD - y:.1f}" fill="{colour}"><title>{i * bin_ms:.0f}–'
+            f"{(i + 1) * bin_ms:.0f} ms: {count}</title></rect>"
+        )
+    budget_x, _ = _xy(LATENCY_BUDGET_S * 1000, 0, top + bin_ms, y_max)
+    bars.append(
+        f'<line x1="{budget_x}" y1="10" x2="{budget_x}" y2="{H - PAD}" stroke="#c33" '
+        'stroke-dasharray="4 3"/>'
+    )
+    return _svg(
+        _axes(top + bin_ms, y_max, "turn latency, ms (last bin: and above)", "turns")
+        + "".join(bars)
+    )
+
+
+def _polyline(points: list[list[float]], x_max: float, y_max: float, colour: str) -> str:
+    if not points:
+        return ""
+    coords = " ".join("{:.1f},{:.1f}".format(*_xy(p[0], p[1], x_max, y_max)) for p in points)
+    return f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
+
+
+def concurrency_svg(f: Figures) -> str:
+    active, server = f.series.get("active_calls", []), f.series.get("server_calls", [])
+    x_max = max([p[0] for p in active + server] + [1.0])
+    y_max = max([p[1] for p in active + server] + [1.0])
+    return _svg(
+        _axes(x_max, y_max, "seconds since start", "calls connected")
+        + _polyline(active, x_max, y_max, "#37a")
+        + _polyline(server, x_max, y_max, "#e80")
+        + f'<text x="{W - 200}" y="20" fill="#37a">callers (client)</text>'
+        + f'<text x="{W - 200}" y="32" fill="#e80">calls in progress (/metrics)</text>'
+    )
+
+
+def latency_over_time_svg(f: Figures) -> str:
+    turns = f.series.get("turns", [])
+    x_max = max([p[0] for p in turns] + [1.0])
+    y_max = max(1000.0, min(3000.0, max([p[1] for p in turns] + [0.0])))
+    dots = [
+        '<circle cx="{:.1f}" cy="{:.1f}" r="1.6" fill="{}"/>'.format(
+            *_xy(t, lat, x_max, y_max), "#37a" if keys else "#e80"
+        )
+        for t, lat, keys in turns
+    ]
+    _, budget_y = _xy(0, LATENCY_BUDGET_S * 1000, x_max, y_max)
+    return _svg(
+        _axes(x_max, y_max, "seconds since start", "turn latency, ms")
+        + f'<line x1="{PAD}" y1="{budget_y}" x2="{W - 10}" y2="{budget_y}" stroke="#c33" '
+        'stroke-dasharray="4 3"/>'
+        + "".join(dots)
+        + f'<text x="{W - 200}" y="20" fill="#37a">keypad answers</text>'
+        + f'<text x="{W - 200}" y="32" fill="#e80">spoken answers (incl. 700 ms endpointing)</text>'
+    )
+
+
+def _table(d: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th>"
+        f"<td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+        for k, v in d.items()
+    )
+    return f"<table>{rows}</table>"
+
+
+def render_html(figures: list[Figures], title: str = "callbot load test") -> str:
+    sections = []
+    for f in figures:
+        latencies = [t[1] for t in f.series.get("turns", [])]
+        sections.append(
+            f"<section><h2>{html.escape(f.label)}</h2><pre>{html.escape(summary(f))}</pre>"
+            f"<h3>Turn latency (client side: end of caller input → first bot audio)</h3>"
+            f"{latency_histogram_svg(latencies)}"
+            f"<h3>Concurrent calls over time</h3>{concurrency_svg(f)}"
+            f"<h3>Turn latency over time</h3>{latency_over_time_svg(f)}"
+            "<h3>Figures</h3>"
+            + _table(
+                {
+                    "calls": f.calls,
+                    "tickets": f.tickets,
+                    "client latency ms": f.turn_latency_client_ms,
+                    "server latency ms": f.turn_latency_server_ms,
+                    "late audio": f.late_audio,
+                    "asr": f.asr,
+                    "cost": f.cost,
+                    "settings": f.settings,
+                }
+            )
+            + (
+                "<h3>Problems</h3><ul>"
+                + "".join(f"<li>{html.escape(p)}</li>" for p in f.problems)
+                + "</ul>"
+                if f.problems
+                else ""
+            )
+            + "</section>"
+        )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 6px;"
+        "text-align:left;font-size:12px}pre{background:#f6f6f6;padding:8px;font-size:12px;"
+        "white-space:pre-wrap}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>" + "".join(sections) + "</body></html>"
+    )
+
+
+def write_reports(
+    figures: list[Figures], out_dir: Path, name: str = "loadtest"
+) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{name}.json"
+    html_path = out_dir / f"{name}.html"
+    json_path.write_text(
+        json.dumps([asdict(f) for f in figures], indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    html_path.write_text(render_html(figures), encoding="utf-8")
+    return json_path, html_path

@@ -1,0 +1,221 @@
+"""The calls-and-tickets list: filters, search, keyset pagination, CSV export.
+
+Pagination is keyset, not OFFSET: the next page starts after the last ticket shown,
+``(requested_datetime, id) < (its values)``, which the ``tickets_newest`` index (and each
+filter's index, which ends in the same two columns) answers by a range scan, so page 2,000
+costs what page 1 costs. OFFSET would read and drop every earlier row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callbot.store.sql_store import SqlTicketStore
+from callbot.tickets import Ticket, TicketStatus, utcnow
+from callbot.web.dashboard.roles import User
+from callbot.web.dashboard.search import search_clause, search_words
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+# Finished tickets are never overdue, whatever their SLA said.
+DONE_STATUSES = ("resolved", "closed", "rejected")
+
+
+def is_postgres(store: SqlTicketStore) -> bool:
+    # The lock suffix is the one engine difference the shared store exposes as data.
+    return store._lock_row != ""
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else ""
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What the list's filter form asks for; every field is a query-string parameter."""
+
+    date_from: str = ""  # yyyy-mm-dd, local (Asia/Ho_Chi_Minh) day, inclusive
+    date_to: str = ""  # inclusive
+    status: str = ""
+    case_type: str = ""
+    admin_unit: str = ""
+    agency: str = ""
+    complete: str = ""  # "", "yes", "no"
+    handed_back: str = ""  # "", "1"
+    overdue: str = ""  # "", "1"
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> ListQuery:
+        # Unknown values are dropped rather than refused: a stale bookmark still opens.
+        statuses = tuple(str(s) for s in TicketStatus)
+        return cls(
+            date_from=params.get("date_from", "") if _date(params.get("date_from")) else "",
+            date_to=params.get("date_to", "") if _date(params.get("date_to")) else "",
+            status=_choice(params.get("status"), statuses),
+            case_type=params.get("case_type", "")[:100],
+            admin_unit=params.get("admin_unit", "")[:200],
+            agency=params.get("agency", "")[:200],
+            complete=_choice(params.get("complete"), ("yes", "no")),
+            handed_back=_choice(params.get("handed_back"), ("1",)),
+            overdue=_choice(params.get("overdue"), ("1",)),
+            q=params.get("q", "")[:200],
+        )
+
+    def params(self) -> dict[str, str]:
+        """The non-empty filters, for links that keep them."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.params())
+
+
+def where_clause(
+    store: SqlTicketStore, query: ListQuery, user: User, zone: ZoneInfo, now: datetime
+) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        clauses.append(sql)
+        args.extend(values)
+
+    if not user.sees_all:
+        # An agency officer's list is their agency's tickets, whatever the form says.
+        add("tickets.agency_responsible = ?", user.agency or "")
+    day_from, day_to = _date(query.date_from), _date(query.date_to)
+    if day_from:
+        start = datetime.combine(day_from, time(), tzinfo=zone)
+        add("tickets.requested_datetime >= ?", store._dt_in(start.astimezone(now.tzinfo)))
+    if day_to:
+        end = datetime.combine(day_to + timedelta(days=1), time(), tzinfo=zone)
+        add("tickets.requested_datetime < ?", store._dt_in(end.astimezone(now.tzinfo)))
+    if query.status:
+        add("tickets.status = ?", query.status)
+    if query.case_type:
+        add("tickets.service_code = ?", query.case_type)
+    if query.admin_unit:
+        add("tickets.admin_unit = ?", query.admin_unit)
+    if query.agency and user.sees_all:
+        add("tickets.agency_responsible = ?", query.agency)
+    if query.complete:
+        add("tickets.complete = ?", query.complete == "yes")
+    if query.handed_back:
+        add("tickets.end_reason = 'handed_back'")
+    if query.overdue:
+        add(
+            "tickets.expected_datetime < ?"
+            " AND tickets.status NOT IN ('resolved', 'closed', 'rejected')",
+            store._dt_in(now),
+        )
+    words = search_words(query.q)
+    if words:
+        sql, arg = search_clause(words, postgres=is_postgres(store))
+        add(sql, arg)
+    return clauses, args
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_before: int | None  # the id to continue after, or None on the last page
+
+
+async def _fetch(
+    store: SqlTicketStore,
+    clauses: list[str],
+    args: list[Any],
+    before: int | None,
+    limit: int,
+    *,
+    with_slots: bool,
+) -> list[Ticket]:
+    async with store._transaction("dashboard_list", write=False) as tx:
+        clauses, args = list(clauses), list(args)
+        if before is not None:
+            anchor = await tx.fetch(
+                "SELECT requested_datetime, id FROM tickets WHERE id = ?", before
+            )
+            if anchor:
+                clauses.append("(tickets.requested_datetime, tickets.id) < (?, ?)")
+                args += [anchor[0]["requested_datetime"], anchor[0]["id"]]
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = await tx.fetch(
+            f"""
+            SELECT tickets.* FROM tickets
+            {where}
+            ORDER BY tickets.requested_datetime DESC, tickets.id DESC
+            LIMIT ?
+            """,
+            *args,
+            limit,
+        )
+        slots = await store._slots_of(tx, [row["id"] for row in rows]) if with_slots else {}
+    return [store._ticket(row, slots.get(row["id"], {})) for row in rows]
+
+
+async def list_page(
+    store: SqlTicketStore,
+    query: ListQuery,
+    user: User,
+    zone: ZoneInfo,
+    *,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    clauses, args = where_clause(store, query, user, zone, utcnow())
+    tickets = await _fetch(store, clauses, args, before, limit + 1, with_slots=True)
+    more = len(tickets) > limit
+    tickets = tickets[:limit]
+    return Page(tickets, tickets[-1].id if more and tickets else None)
+
+
+async def export_tickets(
+    store: SqlTicketStore, query: ListQuery, user: User, zone: ZoneInfo
+) -> AsyncIterator[Ticket]:
+    """Every ticket the filter selects, newest first, read in keyset batches so an export
+    of the whole store holds one batch in memory and no read transaction open for long."""
+    clauses, args = where_clause(store, query, user, zone, utcnow())
+    before: int | None = None
+    while True:
+        batch = await _fetch(store, clauses, args, before, EXPORT_BATCH, with_slots=True)
+        for ticket in batch:
+            yield ticket
+        if len(batch) < EXPORT_BATCH:
+            return
+        before = batch[-1].id
+
+
+async def distinct_values(store: SqlTicketStore, column: str, user: User) -> list[str]:
+    """Values for a filter's drop-down (column names are ours, never the user's)."""
+    assert column in ("service_code", "admin_unit", "agency_responsible")
+    where = f"WHERE {column} IS NOT NULL"
+    args: list[Any] = []
+    if not user.sees_all:
+        where += " AND agency_responsible = ?"
+        args.append(user.agency or "")
+    async with store._transaction("dashboard_facets", write=False) as tx:
+        rows = await tx.fetch(
+            f"SELECT DISTINCT {column} AS value FROM tickets {where} ORDER BY 1 LIMIT 500", *args
+        )
+    return [row["value"] for row in rows]
+
+
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    return (
+        ticket.expected_datetime is not None
+        and ticket.expected_datetime < now
+        and str(ticket.status) not in DONE_STATUSES
+    )

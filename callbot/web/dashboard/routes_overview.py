@@ -1,0 +1,98 @@
+"""The overview (figures and charts) and the replay log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from callbot.tickets import utcnow
+from callbot.web.dashboard import charts, labels, overview
+from callbot.web.dashboard.accounts_store import AccountStore
+from callbot.web.dashboard.auth import Session, current_session
+from callbot.web.dashboard.errors import DashboardError
+from callbot.web.dashboard.templating import render
+
+router = APIRouter()
+
+PERIODS = {"1": "24 giờ qua", "7": "7 ngày qua", "30": "30 ngày qua"}
+
+
+@router.get("/overview")
+async def overview_page(
+    request: Request, session: Annotated[Session, Depends(current_session)]
+) -> Response:
+    days = request.query_params.get("days", "1")
+    days = days if days in PERIODS else "1"
+    now = utcnow()
+    since = now - timedelta(days=int(days))
+    figures = await overview.compute(request.app.state.store, session.user, since, now)
+    clock = labels.Clock(request.app.state.settings.web.timezone)
+    watcher = getattr(request.app.state, "queue_watcher", None)
+
+    if days == "1":
+        per_time = [(clock.local(hour).strftime("%H"), n) for hour, n in figures.per_hour]
+        label_every = 2
+    else:  # per local day
+        per_day: dict[str, int] = {}
+        for hour, n in figures.per_hour:
+            key = clock.local(hour).strftime("%d/%m")
+            per_day[key] = per_day.get(key, 0) + n
+        per_time = list(per_day.items())
+        label_every = 1 if days == "7" else 3
+    open_rows = [
+        (
+            label,
+            [
+                charts.Segment("trong hạn", within, "ok"),
+                charts.Segment("quá hạn", overdue, "late"),
+                charts.Segment("chưa có hạn", no_sla, "none"),
+            ],
+        )
+        for label, within, overdue, no_sla in figures.open_by_age
+    ]
+    return render(
+        request,
+        "overview.html",
+        {
+            "session": session,
+            "days": days,
+            "periods": PERIODS,
+            "figures": figures,
+            "overflow_share": overview.overflow_share(watcher, figures.calls, since),
+            "queues": overview.queue_views(watcher),
+            "chart_time": charts.columns("Cuộc gọi theo thời gian", per_time, label_every=label_every),
+            "chart_units": charts.horizontal_bars(
+                "Phiếu theo địa bàn",
+                [(unit or "Chưa rõ", n) for unit, n in figures.by_admin_unit],
+            ),
+            "chart_cases": charts.horizontal_bars(
+                "Phiếu theo loại yêu cầu",
+                [(labels.label(labels.CASE_TYPE, code) if code else "Chưa rõ", n)
+                 for code, n in figures.by_case_type],
+            ),
+            "chart_open": charts.stacked_bars("Phiếu đang mở theo tuổi", open_rows),
+        },
+    )
+
+
+@router.get("/replays")
+async def replays_page(
+    request: Request, session: Annotated[Session, Depends(current_session)]
+) -> Response:
+    if not session.user.sees_replays:
+        raise DashboardError(403, "Chỉ quản trị và giám sát độc lập xem được nhật ký nghe lại.")
+    before_raw = request.query_params.get("before", "")
+    before = int(before_raw) if before_raw.isdigit() else None
+    limit = 100
+    replays = await AccountStore(request.app.state.store).list_replays(
+        before_id=before, limit=limit + 1
+    )
+    next_before = replays[limit - 1].id if len(replays) > limit else None
+    return render(
+        request,
+        "replays.html",
+        {"session": session, "replays": replays[:limit], "next_before": next_before},
+    )

@@ -1,0 +1,147 @@
+"""Bad input over a real socket: each gets its specific error, a clean close, and the call
+still ends as an incomplete ticket (nothing lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from callbot.tickets import CallEndReason, TurnKind
+from telephony.audiosocket_protocol import (
+    Kind,
+    encode_audio,
+    encode_dtmf,
+    encode_frame,
+    encode_uuid,
+)
+
+try:
+    from callbot_harness import callbot_settings, running_callbot
+except ImportError:
+    from tests.callbot_harness import callbot_settings, running_callbot
+
+
+async def talk(port: int, data: bytes, *, close: bool = False, then: bytes = b"") -> bytes:
+    """Send raw bytes (and ``then`` half a second later), then read until the server
+    closes (or we close first)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    if then:
+        await asyncio.sleep(0.5)
+        writer.write(then)
+    if close:
+        await asyncio.sleep(0.3)
+        writer.close()
+        return b""
+    received = await asyncio.wait_for(reader.read(), 10)  # until EOF: the server closed
+    writer.close()
+    return received
+
+
+async def wait_ticket(store, call_id: str):
+    for _ in range(100):
+        ticket = await store.get_ticket_for_call(call_id)
+        if ticket is not None and ticket.end_reason is not None:
+            return ticket
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no closed ticket for {call_id}")
+
+
+async def protocol_error_turns(store, call_id: str) -> list[str]:
+    return [t.text for t in await store.list_turns(call_id) if t.kind == TurnKind.EVENT]
+
+
+@pytest.mark.parametrize(
+    ("garbage", "message"),
+    [
+        (b"\x42\x00\x01x", "unknown AudioSocket frame kind 0x42"),
+        (b"\x10\xff\xff" + bytes(64), "announces 65535 bytes"),
+        (encode_frame(Kind.AUDIO, b"\x00" * 3), "odd length"),
+        (encode_frame(Kind.DTMF, b"?"), "DTMF frame"),
+    ],
+)
+async def test_malformed_frame_mid_call(whisper_engine, tmp_path, garbage, message):
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        call_id = str(uuid.uuid4())
+        greeting = await talk(
+            bot.port, encode_uuid(call_id) + encode_audio(bytes(320)), then=garbage
+        )
+        assert greeting  # the bot had started talking before the garbage arrived
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
+        assert not ticket.complete and ticket.needs_callback
+        errors = await protocol_error_turns(bot.services.store, call_id)
+        assert any(message in text for text in errors), errors
+        assert (tmp_path / "recordings" / ticket.recording_path).exists()
+
+
+async def test_truncated_frame_then_close(whisper_engine, tmp_path):
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        call_id = str(uuid.uuid4())
+        await talk(bot.port, encode_uuid(call_id) + b"\x10\x01\x40" + bytes(100), close=True)
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
+        errors = await protocol_error_turns(bot.services.store, call_id)
+        assert any("220 bytes missing" in text for text in errors), errors
+
+
+async def test_uuid_and_garbage_in_one_read_still_names_the_call(whisper_engine, tmp_path):
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        call_id = str(uuid.uuid4())
+        await talk(bot.port, encode_uuid(call_id) + b"\x42\x00\x00")
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
+
+
+async def test_audio_before_uuid_is_still_filed(whisper_engine, tmp_path):
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        await talk(bot.port, encode_audio(bytes(320)) + encode_dtmf("1"))
+        for _ in range(100):
+            tickets = await bot.services.store.list_tickets()
+            if tickets and tickets[0].end_reason is not None:
+                break
+            await asyncio.sleep(0.05)
+        (ticket,) = tickets
+        assert ticket.call_id.startswith("unidentified-")
+        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
+        errors = await protocol_error_turns(bot.services.store, ticket.call_id)
+        assert any("before the UUID" in text for text in errors)
+
+
+async def test_peer_not_on_the_allowlist_is_refused(whisper_engine, tmp_path):
+    settings = callbot_settings(tmp_path)
+    settings.audiosocket.allow = ["10.9.8.7"]
+    async with running_callbot(settings, whisper_engine) as bot:
+        try:
+            received = await talk(bot.port, encode_uuid(str(uuid.uuid4())))
+        except ConnectionResetError:  # closed with our UUID unread: the kernel says RST
+            received = b""
+        assert received == b""
+        assert bot.audiosocket.rejected == 1
+        assert await bot.services.store.list_tickets() == []
+
+
+async def test_caller_hangup_before_anything_keeps_the_ticket(whisper_engine, tmp_path):
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        call_id = str(uuid.uuid4())
+        await talk(bot.port, encode_uuid(call_id), close=True)
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.CALLER_HANGUP and not ticket.complete
+
+
+async def test_bot_streams_silence_when_it_has_nothing_to_say(whisper_engine, tmp_path):
+    """Asterisk hangs up after 2 s without traffic: frames must keep coming, 20 ms each."""
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+        writer.write(encode_uuid(str(uuid.uuid4())))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        received = b""
+        while loop.time() - start < 1.0:
+            received += await reader.read(65536)
+        writer.close()
+        frames = len(received) // 323
+        assert 40 <= frames <= 60  # one 320-byte frame (+3 header) every 20 ms
