@@ -23,6 +23,7 @@ from callbot.nlu.phone import digits_from_keypad, extract_phone
 from callbot.nlu.place import extract_place, place_phrases
 from callbot.nlu.subject import extract_subject, subject_from_key
 from callbot.nlu.yes_no import extract_yes_no
+from callbot.place_prompts import place_prompt_names
 
 # Below this, an extraction is "not understood" and the question is asked again.
 MIN_CONFIDENCE = 0.5
@@ -68,6 +69,11 @@ def _field_to_correct(text: str) -> str | None:
     return _CORRECTION_SLOTS.get(found.value, found.value)
 
 
+def _place_readback(name: str) -> tuple[Piece, ...]:
+    prompt = place_prompt_names().get(name)
+    return (Prompt(prompt),) if prompt else (Text(name),)
+
+
 def _free_text(text: str) -> Understood | None:
     text = text.strip()
     return Understood(text, 0.5, text) if len(text.split()) >= 2 else None
@@ -104,7 +110,7 @@ QUESTIONS = (
         keypad=KeypadSpec(2),
         keypad_prompt="ask_place_keypad",
         phrases=tuple(place_phrases()),
-        readback=lambda value: (Text(value),),
+        readback=lambda value: _place_readback(value),
         correction_key="2",
     ),
     Question(
@@ -140,6 +146,7 @@ QUESTIONS = (
         keypad_prompt="ask_callback_keypad",
         readback=lambda value: (Prompt("phone_intro"), Digits(value)),
         correction_key="3",
+        offer_prompt="offer_caller_number",
     ),
     Question(
         slot="description",

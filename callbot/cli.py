@@ -184,6 +184,11 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
             state = "rendered" if library.audio_path(name).exists() else "MISSING"
             print(f"{name:<24} {state:<9} {text}")
         return 0
+    if not args.speech:
+        from callbot.place_prompts import write_place_texts
+
+        write_place_texts(library.prompts_dir)  # place names from the admin-unit data
+        library.reload_texts()
     written = library.render_all(force=args.force)
     print(
         f"rendered {len(written)} of {len(library.texts)} prompts into {library.prompts_dir}/audio"

@@ -8,7 +8,7 @@ flow serves a phone call (``callbot.session``), a text chat (``callbot chat``) a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -144,6 +144,9 @@ class Question:
     required: bool = True
     readback: Callable[[str], tuple[Piece, ...]] = lambda value: (Text(value),)
     correction_key: str | None = None  # keypad digit that picks this field at readback
+    # Asked first when the network already knows a value for this slot ("can we call you
+    # back on the number you are calling from?"): yes takes it, no asks the question.
+    offer_prompt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,8 @@ class DialogState:
     corrections: int = 0
     correcting: bool = False  # re-asking one field, then straight back to readback
     human_requested: bool = False
+    offering: bool = False  # the current question is the network-value offer
+    offered: set[str] = field(default_factory=set)
     slots: dict[str, SlotValue] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
 
@@ -199,10 +204,13 @@ class Dialog:
         ticket_id: int | None = None,
         operator_available: Callable[[], bool] = lambda: False,
         known: Sequence[SlotValue] = (),
+        network: Mapping[str, str] | None = None,
     ) -> None:
         self.script = script
         self.ticket_id = ticket_id
         self._operator_available = operator_available
+        # Values the network told us (the caller's number); may fill in during the call.
+        self.network: Mapping[str, str] = network if network is not None else {}
         self.state = DialogState()
         for slot in known:  # e.g. facts a supervisor or the network gave in advance
             self.state.slots[slot.name] = slot
@@ -257,6 +265,14 @@ class Dialog:
         if s.index >= len(questions):
             return self._readback()
         q = questions[s.index]
+        if q.offer_prompt and q.slot not in s.offered and self.network.get(q.slot):
+            s.offered.add(q.slot)
+            s.offering = True
+            return [
+                Ask(
+                    (Prompt(q.offer_prompt),), q.slot, phrases=("có", "không"), keypad=KeypadSpec(1)
+                )
+            ]
         if s.keypad_only:
             prompt = q.keypad_prompt or q.prompt
             return [Ask((Prompt(prompt),), q.slot, keypad=q.keypad, speech=False)]
@@ -265,6 +281,8 @@ class Dialog:
 
     def _on_answer(self, event: Heard | Pressed) -> list[Action]:
         q = self.script.questions[self.state.index]
+        if self.state.offering:
+            return self._on_offer(q, event)
         if isinstance(event, Heard):
             understood = None if self.state.keypad_only else q.understand(event.text)
             source = SlotSource.SPEECH
@@ -274,6 +292,18 @@ class Dialog:
         if understood is not None:
             return self._accept(q, understood, source)
         return self._failed(q, keypad=isinstance(event, Pressed))
+
+    def _on_offer(self, q: Question, event: Heard | Pressed) -> list[Action]:
+        self.state.offering = False
+        if isinstance(event, Pressed):
+            answer = {"1": "yes", "2": "no"}.get(event.digits)
+        else:
+            understood = self.script.understand_yes_no(event.text)
+            answer = understood.value if understood else None
+        if answer == "yes":
+            value = self.network[q.slot]
+            return self._accept(q, Understood(value, 1.0, "network"), SlotSource.NETWORK)
+        return self._ask_current()  # no, or unclear: ask for the number after all
 
     def _accept(self, q: Question, understood: Understood, source: SlotSource) -> list[Action]:
         slot = SlotValue(q.slot, understood.value, source, understood.confidence, understood.heard)

@@ -32,14 +32,17 @@ class PromptError(LookupError):
 
 
 def load_texts(prompts_dir: Path) -> dict[str, str]:
-    path = prompts_dir / "texts.toml"
-    try:
-        with open(path, "rb") as f:
-            return dict(tomllib.load(f)["prompts"])
-    except FileNotFoundError:
-        raise PromptError(f"no prompt texts at {path}") from None
-    except (tomllib.TOMLDecodeError, KeyError) as error:
-        raise PromptError(f"{path}: {error}") from error
+    """Every ``[prompts]`` table in the folder's TOML files (texts.toml, places.toml…)."""
+    if not (prompts_dir / "texts.toml").exists():
+        raise PromptError(f"no prompt texts at {prompts_dir / 'texts.toml'}")
+    texts: dict[str, str] = {}
+    for path in sorted(prompts_dir.glob("*.toml")):
+        try:
+            with open(path, "rb") as f:
+                texts.update(tomllib.load(f)["prompts"])
+        except (tomllib.TOMLDecodeError, KeyError) as error:
+            raise PromptError(f"{path}: {error}") from error
+    return texts
 
 
 class PromptLibrary:
@@ -108,6 +111,9 @@ class PromptLibrary:
                 case Text(text):
                     words.append(text)
         return " ".join(words)
+
+    def reload_texts(self) -> None:
+        self.texts = load_texts(self.prompts_dir)
 
     def render_all(self, *, force: bool = False, names: Iterable[str] | None = None) -> list[Path]:
         """(Re)render prompts with the TTS engine; keeps existing files unless ``force``."""

@@ -42,6 +42,7 @@ from callbot.dialog import (
     Silence,
 )
 from callbot.metrics import CallMetrics
+from callbot.nlu.phone import check_phone
 from callbot.prompts import PromptLibrary
 from callbot.rebuffer import Rebuffer
 from callbot.recording import CallRecorder
@@ -79,9 +80,7 @@ class OperatorView(Protocol):
 
     def operator_available(self, queue: str) -> bool: ...
 
-    def on_operator_free(
-        self, callback: Callable[[str, object], object]
-    ) -> Callable[[], None]: ...
+    def on_operator_free(self, callback: Callable[[str, object], object]) -> Callable[[], None]: ...
 
 
 @dataclass
@@ -157,6 +156,7 @@ class CallSession:
         self._store_failures = 0
         self._current_playback: Playback | None = None
         self.caller_info: object | None = None  # from the AMI correlation, if any
+        self.network: dict[str, str] = {}  # slot values the network offers (caller number)
         self.dialog: Dialog | None = None
         self._unsubscribe_operator: Callable[[], None] | None = None
 
@@ -236,6 +236,8 @@ class CallSession:
             return
         self.caller_info = info
         number = getattr(info, "caller_number", None)
+        if number and check_phone(number).kind:  # only a number we could call back
+            self.network["callback_number"] = number
         channel = getattr(info, "channel", None)
         await self._persist(
             self.s.store.set_call_info(self.call_id, caller_number=number, channel_name=channel)
@@ -245,7 +247,12 @@ class CallSession:
 
     async def _dialog_loop(self) -> None:
         assert self.ticket is not None
-        dialog = Dialog(self.s.script, ticket_id=self.ticket.id, operator_available=self._free)
+        dialog = Dialog(
+            self.s.script,
+            ticket_id=self.ticket.id,
+            operator_available=self._free,
+            network=self.network,
+        )
         self.dialog = dialog
         if self.s.operators is not None:
             self._unsubscribe_operator = self.s.operators.on_operator_free(self._operator_freed)

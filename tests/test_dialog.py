@@ -205,3 +205,43 @@ def test_unconfirmed_readback_ends_incomplete():
         if dialog.done:
             break
     assert End(CallEndReason.COMPLETED, False) in actions
+
+
+def test_callers_own_number_is_offered_first_and_taken_on_yes():
+    dialog = Dialog(ivr.SCRIPT, network={"callback_number": "0911222333"})
+    actions = dialog.start()
+    while asked(actions) != "offer_caller_number":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    actions = dialog.handle(Heard("vâng được", 0.9))
+    (slot,) = [a.slot for a in actions if isinstance(a, SetSlot)]
+    assert (slot.name, slot.value, slot.source) == (
+        "callback_number",
+        "0911222333",
+        SlotSource.NETWORK,
+    )
+
+
+def test_declining_the_offered_number_asks_for_another():
+    dialog = Dialog(ivr.SCRIPT, network={"callback_number": "0911222333"})
+    actions = dialog.start()
+    while asked(actions) != "offer_caller_number":
+        actions = dialog.handle(KEYPAD_ANSWERS[asked(actions)])
+    actions = dialog.handle(Pressed("2"))
+    assert asked(actions) == "ask_callback"
+    actions = dialog.handle(Heard("không chín không ba bốn năm sáu bảy tám chín", 0.8))
+    assert slots_set(actions) == {"callback_number": "0903456789"}
+
+
+def test_places_are_read_back_from_prerendered_pieces():
+    (place_question,) = [q for q in ivr.QUESTIONS if q.slot == "place"]
+    for name in ("Quận 3", "Phường Bến Thành", "Thành phố Thủ Đức", "Huyện Cần Giờ"):
+        (piece,) = place_question.readback(name)
+        assert isinstance(piece, Prompt) and piece.name.startswith("place_")
+        assert ivr_prompts().texts[piece.name] == name
+        assert ivr_prompts().audio_path(piece.name).exists()
+
+
+def ivr_prompts():
+    from callbot.prompts import PromptLibrary
+
+    return PromptLibrary()
