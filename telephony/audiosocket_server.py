@@ -33,8 +33,19 @@ class PeerAllowlist:
 
 
 class AudioSocketServer:
-    def __init__(self, handler: Handler, *, host: str, port: int, allow: Iterable[str]) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str,
+        port: int,
+        allow: Iterable[str],
+        reuse_port: bool = False,
+    ) -> None:
         self.handler = handler
+        # SO_REUSEPORT (Linux): several worker processes listen on one address and the
+        # kernel spreads new connections across them (callbot/workers.py).
+        self.reuse_port = reuse_port
         self.host = host
         self.port = port
         self.allowlist = PeerAllowlist(allow)
@@ -43,7 +54,9 @@ class AudioSocketServer:
         self.rejected = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._accept, self.host, self.port, reuse_port=self.reuse_port or None
+        )
         self.port = self._server.sockets[0].getsockname()[1]  # resolves port 0
         log.info("AudioSocket listening on %s:%d", self.host, self.port)
 
