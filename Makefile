@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
-SYSTEM_PACKAGES := espeak-ng
+SYSTEM_PACKAGES := espeak-ng chromium
 
 .PHONY: demo test setup model system-packages lint bench clean
 

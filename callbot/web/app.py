@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from callbot.config import Settings
 from callbot.metrics import CallMetrics
 from callbot.store.base import TicketStore
+from callbot.web.dashboard import install as install_dashboard
 from callbot.web.metrics import install_metrics
 from callbot.web.open311 import router as open311_router
 
@@ -27,6 +28,7 @@ def create_app(
     app.state.secret_key = settings.web.secret_key or secrets.token_urlsafe(32)
     install_metrics(app)  # GET /metrics (Prometheus)
     app.include_router(open311_router)  # /open311/v2/ (GeoReport v2 API, issue 5)
+    install_dashboard(app)  # /dashboard/ (supervisor pages)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -140,6 +140,23 @@ CREATE TRIGGER ticket_search_slot_updated AFTER UPDATE ON ticket_slots BEGIN
         'đ', 'd'), 'Đ', 'D')
     WHERE rowid = NEW.ticket_id;
 END;
+-- Retention (purge_personal_data) blanks turn texts and deletes personal slots: the index
+-- must forget them too, or search would still find a purged caller by name or number.
+CREATE TRIGGER ticket_search_turn_changed AFTER UPDATE OF text ON turns BEGIN
+    UPDATE ticket_search
+    SET transcript = replace(replace(COALESCE(
+        (SELECT group_concat(text, ' ') FROM turns WHERE call_id = NEW.call_id), ''),
+        'đ', 'd'), 'Đ', 'D')
+    WHERE rowid = (SELECT id FROM tickets WHERE call_id = NEW.call_id);
+END;
+
+CREATE TRIGGER ticket_search_slot_deleted AFTER DELETE ON ticket_slots BEGIN
+    UPDATE ticket_search
+    SET slots = replace(replace(COALESCE(
+        (SELECT group_concat(value, ' ') FROM ticket_slots WHERE ticket_id = OLD.ticket_id),
+        ''), 'đ', 'd'), 'Đ', 'D')
+    WHERE rowid = OLD.ticket_id;
+END;
 """
 
 POSTGRES = f"""
@@ -254,4 +271,28 @@ END
 $body$;
 CREATE TRIGGER ticket_search_slot_set AFTER INSERT OR UPDATE ON ticket_slots
     FOR EACH ROW EXECUTE FUNCTION ticket_search_slot_set();
+-- Retention blanks turn texts and deletes personal slots: rebuild from what is left.
+CREATE FUNCTION ticket_search_rebuild() RETURNS trigger LANGUAGE plpgsql AS $body$
+DECLARE
+    changed_ticket bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'turns' THEN
+        SELECT id INTO changed_ticket FROM tickets WHERE call_id = NEW.call_id;
+    ELSE
+        changed_ticket := OLD.ticket_id;
+    END IF;
+    UPDATE ticket_search
+    SET transcript = COALESCE((SELECT string_agg(turns.text, ' ' ORDER BY seq) FROM turns
+                               JOIN tickets ON tickets.call_id = turns.call_id
+                               WHERE tickets.id = changed_ticket), ''),
+        slots = COALESCE((SELECT string_agg(value, ' ' ORDER BY name) FROM ticket_slots
+                          WHERE ticket_id = changed_ticket), '')
+    WHERE ticket_id = changed_ticket;
+    RETURN NULL;
+END
+$body$;
+CREATE TRIGGER ticket_search_turn_changed AFTER UPDATE OF text ON turns
+    FOR EACH ROW EXECUTE FUNCTION ticket_search_rebuild();
+CREATE TRIGGER ticket_search_slot_deleted AFTER DELETE ON ticket_slots
+    FOR EACH ROW EXECUTE FUNCTION ticket_search_rebuild();
 """

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from callbot.store.sql_store import Row, SqlTicketStore, Tx, to_utc
-
 from callbot.web.dashboard.roles import Role, User
 
 

@@ -23,7 +23,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -145,7 +145,9 @@ async def start_session(request: Request, response: Response, user: User) -> Non
         user.id, _token_hash(token), secrets.token_urlsafe(32), now, now + IDLE_TIMEOUT
     )
     max_age = int(IDLE_TIMEOUT.total_seconds())
-    set_cookie(request, response, SESSION_COOKIE, sign(request.app.state.secret_key, token), max_age)
+    set_cookie(
+        request, response, SESSION_COOKIE, sign(request.app.state.secret_key, token), max_age
+    )
 
 
 async def end_session(request: Request, response: Response, session: Session) -> None:
@@ -159,7 +161,9 @@ async def checked_form(request: Request, session: Session) -> FormData:
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf_token):
         log.warning("form without a valid CSRF token refused (%s)", request.url.path)
-        raise DashboardError(403, "Biểu mẫu không hợp lệ (thiếu mã chống giả mạo). Hãy tải lại trang.")
+        raise DashboardError(
+            403, "Biểu mẫu không hợp lệ (thiếu mã chống giả mạo). Hãy tải lại trang."
+        )
     return form
 
 
@@ -198,7 +202,3 @@ async def authenticate(request: Request, login: str, password: str) -> SignInRes
     await store.clear_failures(login, ip)
     log.debug("signed in: %s", login)
     return SignInResult(found[0])
-
-
-def now() -> datetime:
-    return utcnow()

@@ -116,7 +116,9 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]]) -> M
                     f" {escape(segment.label)}: {_number(segment.value)}</title></rect>"
                 )
             x += width
-        parts.append(f'<text class="value" x="{x + 6:.1f}" y="{text_y:.0f}">{_number(total)}</text>')
+        parts.append(
+            f'<text class="value" x="{x + 6:.1f}" y="{text_y:.0f}">{_number(total)}</text>'
+        )
     legend_y = len(rows) * (BAR_HEIGHT + GAP) + 16
     x = float(LABEL_WIDTH)
     for segment in rows[0][1]:

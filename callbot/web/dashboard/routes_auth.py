@@ -60,7 +60,9 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, session: Annotated[Session, Depends(current_session)]) -> Response:
+async def logout(
+    request: Request, session: Annotated[Session, Depends(current_session)]
+) -> Response:
     await auth.checked_form(request, session)
     response = RedirectResponse("/dashboard/login", status_code=303)
     await auth.end_session(request, response, session)

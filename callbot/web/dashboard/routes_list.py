@@ -61,9 +61,7 @@ async def ticket_list(
     before = int(before_raw) if before_raw.isdigit() else None
     page = await list_page(request.app.state.store, query, session.user, zone, before=before)
     params = query.params()
-    next_url = (
-        "?" + urlencode({**params, "before": page.next_before}) if page.next_before else None
-    )
+    next_url = "?" + urlencode({**params, "before": page.next_before}) if page.next_before else None
     return render(
         request,
         "list.html",

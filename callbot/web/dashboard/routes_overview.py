@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -32,16 +32,7 @@ async def overview_page(
     clock = labels.Clock(request.app.state.settings.web.timezone)
     watcher = getattr(request.app.state, "queue_watcher", None)
 
-    if days == "1":
-        per_time = [(clock.local(hour).strftime("%H"), n) for hour, n in figures.per_hour]
-        label_every = 2
-    else:  # per local day
-        per_day: dict[str, int] = {}
-        for hour, n in figures.per_hour:
-            key = clock.local(hour).strftime("%d/%m")
-            per_day[key] = per_day.get(key, 0) + n
-        per_time = list(per_day.items())
-        label_every = 1 if days == "7" else 3
+    per_time, label_every = _time_buckets(figures.per_hour, clock, since, now, hourly=days == "1")
     open_rows = [
         (
             label,
@@ -63,19 +54,52 @@ async def overview_page(
             "figures": figures,
             "overflow_share": overview.overflow_share(watcher, figures.calls, since),
             "queues": overview.queue_views(watcher),
-            "chart_time": charts.columns("Cuộc gọi theo thời gian", per_time, label_every=label_every),
+            "chart_time": charts.columns(
+                "Cuộc gọi theo thời gian", per_time, label_every=label_every
+            ),
             "chart_units": charts.horizontal_bars(
                 "Phiếu theo địa bàn",
                 [(unit or "Chưa rõ", n) for unit, n in figures.by_admin_unit],
             ),
             "chart_cases": charts.horizontal_bars(
                 "Phiếu theo loại yêu cầu",
-                [(labels.label(labels.CASE_TYPE, code) if code else "Chưa rõ", n)
-                 for code, n in figures.by_case_type],
+                [
+                    (labels.label(labels.CASE_TYPE, code) if code else "Chưa rõ", n)
+                    for code, n in figures.by_case_type
+                ],
             ),
             "chart_open": charts.stacked_bars("Phiếu đang mở theo tuổi", open_rows),
         },
     )
+
+
+def _time_buckets(
+    per_hour: list[tuple[datetime, int]],
+    clock: labels.Clock,
+    since: datetime,
+    now: datetime,
+    *,
+    hourly: bool,
+) -> tuple[list[tuple[str, int]], int]:
+    """Every hour (or local day) of the period, empty ones included, so the chart's axis
+    is time and a quiet hour shows as a gap rather than disappearing."""
+
+    def bucket(moment: datetime) -> datetime:
+        local = clock.local(moment).replace(minute=0, second=0, microsecond=0)
+        return local if hourly else local.replace(hour=0)
+
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    counts: dict[datetime, int] = {}
+    cursor = bucket(since)
+    while cursor <= bucket(now):
+        counts[cursor] = 0
+        cursor = bucket(cursor + step)  # re-bucketed: a DST change cannot shift the grid
+    for hour, n in per_hour:
+        key = bucket(hour)
+        counts[key] = counts.get(key, 0) + n
+    fmt = "%H" if hourly else "%d/%m"
+    items = [(key.strftime(fmt), n) for key, n in sorted(counts.items())]
+    return items, 3 if hourly else max(1, len(items) // 10)
 
 
 @router.get("/replays")

@@ -30,11 +30,11 @@ def search_words(text: str) -> list[str]:
 
 
 def sqlite_match(words: list[str]) -> str:
-    return " ".join(f'"{word}"*' for word in words)
+    return " ".join(f'"{word}"*' if word.isdigit() else f'"{word}"' for word in words)
 
 
 def postgres_tsquery(words: list[str]) -> str:
-    return " & ".join(f"{word}:*" for word in words)
+    return " & ".join(f"{word}:*" if word.isdigit() else word for word in words)
 
 
 def search_clause(words: list[str], *, postgres: bool) -> tuple[str, str]:
