@@ -37,10 +37,14 @@ class AudioSocketSettings:
 @dataclass
 class AsrSettings:
     engine: str = "whisper"  # "whisper" or "vosk"
-    model: str = "whisper-base"  # a name from `callbot models list`
+    model: str = ""  # a name from `callbot models list`; empty = the engine's default
     threads: int = 2  # decoding threads per model
     workers: int = 1  # parallel decodes (Whisper); each uses `threads`
-    models_dir: str = ""  # where models are unpacked; empty = asr_models/cache
+    models_dir: str = ""  # empty: $CALLBOT_MODELS_DIR, else asr_models/cache
+    # Whisper: seconds of padding after the utterance in the encoder window; 0 = Whisper's
+    # standard 30 s window (about 4x slower on CPU, slightly more accurate).
+    window_pad_s: float = 2.0
+    language: str = "vi"
 
 
 @dataclass

@@ -43,18 +43,7 @@ def build_prompts(settings: Settings) -> PromptLibrary:
 
 
 def build_asr(settings: Settings) -> AsrEngine:
-    a = settings.asr
-    from callbot.asr.factory import AsrSettings
-
-    return build_engine(
-        AsrSettings(
-            engine=a.engine,
-            model=a.model or None,
-            threads=a.threads,
-            workers=a.workers,
-            models_dir=a.models_dir or None,
-        )
-    )
+    return build_engine(settings.asr)
 
 
 @dataclass

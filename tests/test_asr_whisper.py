@@ -132,14 +132,8 @@ async def test_full_window_option_still_decodes(tmp_path):
         await full.close()
 
 
-async def test_factory_builds_whisper_from_any_settings_object() -> None:
-    class AppSettings:  # the application's own config, with fewer fields
-        engine = "whisper"
-        model = "whisper-base"
-        threads = 1
-        models_dir = ""
-
-    engine: AsrEngine = build_engine(AppSettings())
+async def test_factory_builds_whisper_from_the_asr_settings_section() -> None:
+    engine: AsrEngine = build_engine(AsrSettings(engine="whisper", threads=1))
     try:
         assert engine.name == "whisper"
         assert engine.supports_phrases is False
