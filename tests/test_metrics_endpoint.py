@@ -26,7 +26,7 @@ def _samples(text: str) -> dict[str, float]:
 
 
 class _Clock:
-    class stats:  # noqa: N801 — stands in for FrameClock.stats
+    class stats:  # stands in for FrameClock.stats
         ticks, late_ticks, late_frames, resets, max_lateness_s = 500, 2, 7, 0, 0.031
 
 

@@ -1,0 +1,201 @@
+"""The load tester's own logic: arrivals, the caller mix, and a report from a short real run
+(three short calls against a real callbot). Heavy runs are benchmarks (bench/), not tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+from pathlib import Path
+
+import pytest
+
+from callbot.loadtest.arrivals import (
+    burst_arrivals,
+    parse_duration,
+    parse_rate,
+    poisson_arrivals,
+)
+from callbot.loadtest.mix import Behaviour, CallerMix, parse_behaviour_mix
+from callbot.loadtest.server import histogram_quantile
+from callbot.simulation.scripts import load_scripts
+
+# ── arrivals ───────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "per_s"),
+    [("3600/h", 1.0), ("60/min", 1.0), ("2/s", 2.0), ("0.5", 0.5), ("7200 / hour", 2.0)],
+)
+def test_parse_rate(text: str, per_s: float) -> None:
+    assert parse_rate(text) == pytest.approx(per_s)
+
+
+@pytest.mark.parametrize("bad", ["", "fast", "3600/day", "0/h", "-1/s"])
+def test_parse_rate_rejects(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_rate(bad)
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("90") == 90
+    assert parse_duration("5m") == 300
+    assert parse_duration("1h") == 3600
+
+
+def test_poisson_arrivals_statistics() -> None:
+    rate = 1.0  # 3,600/h
+    plan = poisson_arrivals(rate, random.Random(7), duration_s=20_000)
+    n = len(plan)
+    # Count ~ Poisson(20,000): within 4 standard deviations (±566).
+    assert abs(n - 20_000) < 4 * 20_000**0.5
+    gaps = [b - a for a, b in zip((0.0, *plan.offsets), plan.offsets, strict=False)]
+    assert statistics.fmean(gaps) == pytest.approx(1 / rate, rel=0.03)
+    # Exponential gaps: standard deviation equals the mean (coefficient of variation 1),
+    # and P(gap > mean) = e^-1.
+    assert statistics.pstdev(gaps) / statistics.fmean(gaps) == pytest.approx(1.0, abs=0.04)
+    assert sum(g > 1 / rate for g in gaps) / n == pytest.approx(0.3679, abs=0.015)
+    assert all(0 < o <= 20_000 for o in plan.offsets)
+    assert list(plan.offsets) == sorted(plan.offsets)
+
+
+def test_poisson_arrivals_are_repeatable_and_bounded() -> None:
+    a = poisson_arrivals(2.0, random.Random(3), calls=50)
+    b = poisson_arrivals(2.0, random.Random(3), calls=50)
+    c = poisson_arrivals(2.0, random.Random(4), calls=50)
+    assert a == b != c
+    assert len(a) == 50
+    assert len(poisson_arrivals(2.0, random.Random(3), calls=500, duration_s=10)) < 60
+
+
+def test_bursts() -> None:
+    one = burst_arrivals(5)
+    assert one.offsets == (0.0,) * 5
+    repeated = burst_arrivals(4, every_s=10, duration_s=25, spread_s=0.5, rng=random.Random(1))
+    assert len(repeated) == 12  # at 0, 10, 20
+    assert all(0 <= o <= 20.5 for o in repeated.offsets)
+    assert len(burst_arrivals(4, every_s=10, calls=6)) == 6
+
+
+# ── the caller mix ─────────────────────────────────────────────────────────────────────
+
+
+def test_behaviour_mix_parsing() -> None:
+    mix = parse_behaviour_mix("barge=0.1,hangup=0.05,silent=0.05")
+    assert mix[Behaviour.NORMAL] == pytest.approx(0.8)
+    assert parse_behaviour_mix("") == {
+        Behaviour.NORMAL: 1.0, Behaviour.BARGE: 0.0, Behaviour.HANGUP: 0.0, Behaviour.SILENT: 0.0,
+    }  # fmt: skip
+    for bad in ("shout=0.1", "barge=0.7,silent=0.6", "barge=x"):
+        with pytest.raises(ValueError):
+            parse_behaviour_mix(bad)
+
+
+def test_caller_mix_draws_in_proportion() -> None:
+    scripts = load_scripts()
+    mix = CallerMix(
+        scripts,
+        script_weights="keypad-essentials=3,speech-first=1",
+        behaviours="barge=0.2,silent=0.1",
+        rng=random.Random(11),
+    )
+    draws = [mix.draw() for _ in range(8000)]
+    names = [d.script.name for d in draws]
+    assert set(names) == {"keypad-essentials", "speech-first"}
+    assert names.count("keypad-essentials") / len(names) == pytest.approx(0.75, abs=0.02)
+    behaviours = [d.behaviour for d in draws]
+    assert behaviours.count(Behaviour.BARGE) / len(draws) == pytest.approx(0.2, abs=0.015)
+    assert behaviours.count(Behaviour.SILENT) / len(draws) == pytest.approx(0.1, abs=0.015)
+    assert behaviours.count(Behaviour.HANGUP) == 0
+    again = CallerMix(scripts, script_weights="keypad-essentials=3,speech-first=1",
+                      behaviours="barge=0.2,silent=0.1", rng=random.Random(11))  # fmt: skip
+    assert [again.draw() for _ in range(50)] == draws[:50]
+    with pytest.raises(ValueError, match="no caller script"):
+        CallerMix(scripts, script_weights="nobody=1", rng=random.Random(0))
+
+
+def test_histogram_quantile_interpolates_like_prometheus() -> None:
+    buckets = {0.1: 10.0, 0.5: 90.0, 1.0: 100.0, float("inf"): 100.0}
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.1 + 0.4 * 40 / 80)
+    assert histogram_quantile(0.95, buckets) == pytest.approx(0.75)
+    assert histogram_quantile(0.5, {float("inf"): 0.0}) is None
+
+
+# ── a short real run ───────────────────────────────────────────────────────────────────
+
+QUICK_CALLERS = """
+[[caller]]
+name = "keys-then-hangs-up"
+answers.ask_case_type = "keys:1"
+answers.ask_subject = "hangup"
+expect.case_type = "essentials"
+expect_complete = false
+
+[[caller]]
+name = "silent-caller"
+answers.ask_case_type = "silence"
+expect_complete = false
+"""
+
+
+async def test_report_from_a_short_real_run(tmp_path: Path, whisper_engine) -> None:
+    from callbot.loadtest import report
+    from callbot.loadtest.runner import CallPlacer, run_arrivals
+    from callbot.loadtest.server import ServerUnderTest
+    from callbot.server import build_prompts
+    from callbot.store.factory import open_store
+
+    try:
+        from callbot_harness import callbot_settings, running_callbot
+    except ImportError:
+        from tests.callbot_harness import callbot_settings, running_callbot
+
+    settings = callbot_settings(tmp_path)
+    settings.web.enabled, settings.web.port = True, 0  # /metrics
+    scripts_file = tmp_path / "callers.toml"
+    scripts_file.write_text(QUICK_CALLERS)
+    mix = CallerMix(
+        load_scripts(scripts_file),
+        script_weights="keys-then-hangs-up=2,silent-caller=1",
+        rng=random.Random(5),
+    )
+    async with running_callbot(settings, whisper_engine) as bot:
+        assert bot.web is not None
+        web_port = bot.web.server.servers[0].sockets[0].getsockname()[1]
+        server = ServerUnderTest(
+            "127.0.0.1", bot.port, [f"http://127.0.0.1:{web_port}/metrics"], pid=os.getpid()
+        )
+        store = open_store(settings.store.url)
+        await store.open()
+        placer = CallPlacer(server, build_prompts(settings), mix, store)
+        try:
+            data = await run_arrivals(
+                server, burst_arrivals(3, spread_s=1.0, rng=random.Random(2)), placer,
+                progress=False, drain_s=60,
+            )  # fmt: skip
+        finally:
+            await placer.close()
+            await store.close()
+            await bot.web.stop()
+    figures = report.compute(data, label="test run", settings={"seed": 5})
+    assert figures.calls["offered"] == 3
+    assert figures.calls["answered"] == 3
+    assert figures.calls["failed"] == 0
+    assert figures.calls["completed"] == 0  # both scripts end incomplete on purpose
+    assert figures.tickets == {"checked": 3, "match_script": 3}, figures.problems
+    assert figures.turn_latency_client_ms["keys"]["n"] >= 1
+    assert figures.turn_latency_server_ms["n"] >= 1
+    assert figures.turn_latency_server_ms["p95"] < 800
+    assert figures.asr["utterances"] == 0  # keys and silence only
+    assert figures.concurrency["max"] >= 2
+    assert figures.late_audio["client_frames_received"] > 100
+    assert "server_late_frames" in figures.late_audio
+    assert figures.cost["server_cpu_s"] > 0
+    json_path, html_path = report.write_reports([figures], tmp_path / "out")
+    loaded = json.loads(json_path.read_text())
+    assert loaded[0]["calls"]["offered"] == 3
+    page = html_path.read_text()
+    assert page.count("<svg") == 3
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no assets
+    assert "test run" in report.summary(figures)
