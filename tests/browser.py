@@ -203,9 +203,11 @@ class LiveServer:
         root: Path,
         seeder: Callable[[SqlTicketStore, datetime], Awaitable[Any]] = seed,
         store_url: str | None = None,
+        secure_cookies: bool = False,
     ) -> None:
         self.root = root
         self.settings = Settings()
+        self.settings.web.secure_cookies = secure_cookies
         self.settings.recordings.dir = str(root / "recordings")
         self.settings.web.secret_key = "test-secret-key"
         self.store_url = store_url or f"sqlite:///{root / 'tickets.db'}"
