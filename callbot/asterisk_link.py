@@ -58,6 +58,16 @@ class AsteriskLink:
         self.watcher.detach()
         await self.client.close()
 
+    async def caller_known(self, call_id: str, caller: object) -> None:
+        """A call was tied to its channel: start Asterisk's own recording if configured."""
+        folder = self.settings.mixmonitor_dir
+        if not folder or not isinstance(caller, CallerInfo) or not caller.channel:
+            return
+        try:
+            await self.client.mix_monitor_start(caller.channel, f"{folder}/{call_id}.wav")
+        except (AmiError, TimeoutError, ConnectionError) as error:
+            log.warning("call %s: MixMonitor not started: %s", call_id, error)
+
     async def hand_back(self, call_id: str, caller: object | None) -> bool:
         """Mark the channel for requeueing; the session then sends the hangup frame.
 

@@ -97,6 +97,9 @@ class AmiSettingsSection:
     max_wait_s: float = 20.0
     max_queue_len: int = 10
     correlation_wait_s: float = 1.0  # how long a new call waits for its UserEvent
+    # Also record on the Asterisk side with MixMonitor into this folder (on the Asterisk
+    # machine; needs write class "system"). Empty: only the callbot's own recording.
+    mixmonitor_dir: str = ""
 
 
 @dataclass

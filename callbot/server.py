@@ -145,6 +145,7 @@ async def start_callbot(
         services.callers = asterisk.callers
         services.operators = asterisk.watcher
         services.on_handback = asterisk.hand_back
+        services.on_caller_known = asterisk.caller_known
 
     a = settings.audiosocket
     server = AudioSocketServer(

@@ -106,6 +106,8 @@ class CallServices:
     # Called with the call id and what the network told us about the call when the bot
     # hands the caller back (AMI sets a channel variable so the dialplan requeues them).
     on_handback: Callable[[str, object | None], Awaitable[object]] | None = None
+    # Called once the network has told us who the caller is (e.g. start MixMonitor).
+    on_caller_known: Callable[[str, object], Awaitable[object]] | None = None
 
 
 # What the listener hands the dialog loop.
@@ -242,6 +244,8 @@ class CallSession:
         await self._persist(
             self.s.store.set_call_info(self.call_id, caller_number=number, channel_name=channel)
         )
+        if self.s.on_caller_known is not None:
+            await self.s.on_caller_known(self.call_id, info)
 
     # ── dialog loop ──────────────────────────────────────────────────────────────────────
 

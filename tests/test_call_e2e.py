@@ -24,10 +24,10 @@ from telephony.frame_clock import FrameClock
 
 try:
     from ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from callbot_harness import running_callbot, callbot_settings
+    from callbot_harness import callbot_settings, running_callbot
 except ImportError:  # tests imported as a package
     from tests.ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from tests.callbot_harness import running_callbot, callbot_settings
+    from tests.callbot_harness import callbot_settings, running_callbot
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,7 @@ class Outcome:
     turns: list[Turn]
     recordings_dir: Path
     ami_variables: dict[tuple[str, str], str] | None = None
+    ami_monitors: dict[str, str] | None = None
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,7 @@ async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
         settings.ami.enabled = True
         settings.ami.port = ami.port
         settings.ami.secret = ami.secret
+        settings.ami.mixmonitor_dir = "/var/spool/asterisk/monitor/callbot"
         async with running_callbot(settings, engine) as bot:
             await asyncio.wait_for(ami.logged_in.wait(), 10)
             clock = FrameClock()
@@ -101,6 +103,7 @@ async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
             await clock.close()
             outcomes = {o.result.script: o for o in done}
             outcomes["asks-for-human"].ami_variables = dict(ami.variables)
+            outcomes["asks-for-human"].ami_monitors = dict(ami.monitors)
             return outcomes
 
 
@@ -176,3 +179,5 @@ def test_asking_for_a_human_hands_back_with_the_callers_number(outcomes):
     assert o.ami_variables[("PJSIP/trunk-0000002a", "CALLBOT_HANDBACK")] == "1"
     heard = [p for turn in o.result.prompts_heard for p in turn]
     assert "handback" in heard
+    assert o.ami_monitors is not None  # Asterisk-side recording started, named by the call
+    assert o.ami_monitors["PJSIP/trunk-0000002a"].endswith(f"{o.result.call_id}.wav")
