@@ -144,6 +144,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers, cpus=_cpus(args.server_cpus) if args.server_cpus else None,
         )  # fmt: skip
         store_url = f"sqlite:///{out / 'server' / 'callbot.db'}"
+        # For a profiler: py-spy record --pid N --subprocesses
+        print(f"loadtest: server pid {server.pid} on port {server.port}", file=sys.stderr)
     else:
         server = ServerUnderTest(args.host or "127.0.0.1", args.port, args.metrics, pid=None)
         store_url = args.store_url
