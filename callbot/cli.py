@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "where the recordings are.",
     )
     demo.add_argument("--calls", type=int, default=6)
-    demo.add_argument("--concurrency", type=int, default=3)
+    demo.add_argument("--concurrency", type=int, default=6)
     demo.add_argument("--dir", type=Path, default=PROJECT_ROOT / "var" / "demo")
 
     models = commands.add_parser(

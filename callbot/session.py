@@ -594,7 +594,7 @@ class CallSession:
     def _free(self) -> bool:
         return self.s.operators is not None and self.s.operators.operator_available(self.s.queue)
 
-    async def _turn(
+    def _turn(
         self,
         speaker: Speaker,
         kind: TurnKind,
@@ -603,14 +603,16 @@ class CallSession:
         confidence: float | None = None,
         start_ms: int | None = None,
         end_ms: int | None = None,
-    ) -> None:
+    ) -> Coroutine[object, object, None]:
+        """Number the turn now (so the transcript keeps the order things happened in,
+        even when the write runs in the background); the returned coroutine stores it."""
         if self.call_id is None:
-            return
+            return asyncio.sleep(0)
         seq, self._seq = self._seq, self._seq + 1
         if start_ms is None and self.recorder is not None:
             start_ms = self.recorder.duration_ms
         turn = Turn(self.call_id, seq, utcnow(), speaker, kind, text, confidence, start_ms, end_ms)
-        await self._persist(self.s.store.append_turn(turn))
+        return self._persist(self.s.store.append_turn(turn))
 
     async def _persist(self, write: object) -> None:
         """Await a store write; a failing store is logged, the call goes on."""

@@ -127,6 +127,9 @@ def test_keypad_call_gives_a_complete_ticket_with_the_exact_slots(outcomes):
     assert o.result.ticket_heard == str(t.id)  # the bot read the ticket number out
     assert o.result.bot_hung_up  # it ended the call with a hangup frame
     assert [turn.seq for turn in o.turns] == list(range(len(o.turns)))
+    assert [turn.at for turn in o.turns] == sorted(turn.at for turn in o.turns)  # in order
+    keys = [i for i, turn in enumerate(o.turns) if turn.kind == TurnKind.KEYPAD]
+    assert o.turns[keys[0] - 1].kind == TurnKind.PROMPT  # a key answers the prompt before it
     assert recording_seconds(o) > 30
 
 
