@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+try:
+    from browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+except ImportError:  # run from the repository root as a package
+    from tests.browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(

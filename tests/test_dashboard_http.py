@@ -237,3 +237,57 @@ def test_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert re.search(r"giamsat\s+supervisor\s+active", listing)
     assert re.search(r"quan3\s+agency\s+disabled\s+agency=UBND Quận 3", listing)
     assert "mat-khau" not in listing
+
+
+class _FakeWatcher:
+    """What the overview reads from telephony.queue_watcher.QueueWatcher."""
+
+    def __init__(self) -> None:
+        from telephony.queue_watcher import (
+            STATUS_INUSE,
+            STATUS_NOT_INUSE,
+            QueueMemberState,
+            QueueState,
+            WaitingCaller,
+        )
+
+        self.queue = QueueState("support")
+        self.queue.members = {
+            "PJSIP/101": QueueMemberState("PJSIP/101", status=STATUS_NOT_INUSE),
+            "PJSIP/102": QueueMemberState("PJSIP/102", status=STATUS_INUSE),
+            "PJSIP/103": QueueMemberState("PJSIP/103", paused=True),
+        }
+        self.queue.callers = {"PJSIP/x": WaitingCaller("PJSIP/x", joined_at=100.0)}
+
+    def queues(self) -> list[str]:
+        return ["support"]
+
+    def state(self, name: str) -> Any:
+        return self.queue
+
+    def now(self) -> float:
+        return 142.0
+
+    def operator_answered_since(self, since: Any) -> int:
+        return 12  # with the 4 seeded bot calls: 4 / 16 = 25 %
+
+
+def test_overview_shows_live_queue_and_overflow_share(server: Any) -> None:
+    client = _sign_in(server.url, "giamsat")
+    page = client.get("/dashboard/overview")
+    assert "Chưa kết nối AMI" in page.text and "chưa có số liệu AMI" in page.text
+    server.app.state.queue_watcher = _FakeWatcher()
+    try:
+        page = client.get("/dashboard/overview")
+    finally:
+        server.app.state.queue_watcher = None
+    assert page.status_code == 200
+    row = re.search(r"<td>support</td>(.*?)</tr>", page.text)
+    assert row and re.findall(r"<td>([^<]*)</td>", row.group(1)) == [
+        "3",
+        "1",
+        "1",
+        "1",
+        "42.0 giây",
+    ]
+    assert "25,0 %" in page.text
