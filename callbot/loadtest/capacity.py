@@ -39,6 +39,9 @@ class Step:
     late_ticks: int
     frames_expected: int
     client_gaps: int
+    # The callers' own frame clock running late: the load tester itself (or the machine)
+    # was short of CPU, so the step says as much about the machine as about the server.
+    client_late_ticks: int
     server_cores: float | None
     asr_max_in_flight: float | None
     ok: bool
@@ -83,6 +86,7 @@ async def measure_step(
     await asyncio.sleep(settle_s)
     before: Scrape | None = await server.scrape()
     usage_before = server.usage()
+    client_late_before = placer.clock.stats.late_ticks
     started = time.monotonic()
     samples_in_flight: list[float] = []
     while time.monotonic() - started < window_s:
@@ -140,6 +144,7 @@ async def measure_step(
         late_ticks=late_ticks,
         frames_expected=frames_expected,
         client_gaps=gaps,
+        client_late_ticks=placer.clock.stats.late_ticks - client_late_before,
         server_cores=round(cores, 3) if cores is not None else None,
         asr_max_in_flight=max(samples_in_flight, default=None),
         ok=not why,
@@ -219,11 +224,13 @@ async def search_capacity(
 
 
 def describe(result: CapacityResult) -> str:
-    lines = ["concurrency  p95 server  p95 keys  p95 speech  late frames  cores  verdict"]
+    lines = [
+        "concurrency  p95 server  p95 keys  p95 speech  late frames  client late  cores  verdict"
+    ]
     for s in result.steps:
         lines.append(
             f"{s.concurrency:11d}  {_fmt(s.p95_server_ms):>10}  {_fmt(s.p95_client_keys_ms):>8}  "
-            f"{_fmt(s.p95_client_speech_ms):>10}  {s.late_frames:11d}  "
+            f"{_fmt(s.p95_client_speech_ms):>10}  {s.late_frames:11d}  {s.client_late_ticks:11d}  "
             f"{_fmt(s.server_cores, '{:.2f}'):>5}  {'ok' if s.ok else s.why}"
         )
     lines.append(

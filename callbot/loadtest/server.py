@@ -213,7 +213,8 @@ class ServerUnderTest:
         for proc in self._procs:
             try:
                 times = proc.cpu_times()
-                cpu += times.user + times.system
+                # children_*: processes it has waited for (espeak-ng for spoken text).
+                cpu += times.user + times.system + times.children_user + times.children_system
                 rss += proc.memory_info().rss
             except psutil.Error:
                 continue  # a worker that has exited keeps its last reading out
