@@ -24,6 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from callbot.outbox import SIGNATURE_HEADER, verify_signature
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when a worker POSTs many at once,
+    # and each dropped SYN costs a 1 s retransmit.
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     path: str
@@ -57,7 +63,7 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass  # quiet tests
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/inbox"
