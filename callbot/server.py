@@ -17,7 +17,9 @@ from callbot.asr.factory import build_engine
 from callbot.asterisk_link import AsteriskLink
 from callbot.config import Settings
 from callbot.dialog import Script
+from callbot.outbox import Outbox, start_outbox
 from callbot.prompts import PromptLibrary
+from callbot.retention import RetentionJob, start_retention
 from callbot.session import CallServices, CallSession
 from callbot.store.base import TicketStore
 from callbot.store.factory import open_store
@@ -53,20 +55,32 @@ class Callbot:
     audiosocket: AudioSocketServer
     web: WebServer | None = None
     asterisk: AsteriskLink | None = None
+    outbox: Outbox | None = None
+    retention: RetentionJob | None = None
+    # What start_callbot opened itself (a caller may share a model or store between bots).
+    owns_asr: bool = True
+    owns_store: bool = True
 
     @property
     def port(self) -> int:
         return self.audiosocket.port
 
     async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop taking calls, let the ones in progress end, then release everything."""
         await self.audiosocket.close(grace_s)
         if self.web is not None:
             await self.web.stop()
         if self.asterisk is not None:
             await self.asterisk.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         await self.services.clock.close()
-        await self.services.asr.close()
-        await self.services.store.close()
+        if self.owns_asr:
+            await self.services.asr.close()
+        if self.owns_store:
+            await self.services.store.close()
 
 
 class WebServer:
@@ -102,6 +116,7 @@ async def start_callbot(
     reuse_port: bool = False,
 ) -> Callbot:
     """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
+    owns_asr, owns_store = asr is None, store is None
     if store is None:
         store = open_store(settings.store.url)
         await store.open()
@@ -138,6 +153,11 @@ async def start_callbot(
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await CallSession(services, reader, writer).run()
 
+    # Routing and agency delivery after each call; the scheduled retention purge.
+    outbox = await start_outbox(store, settings)  # a bad rules file stops start-up here
+    services.after_call = outbox.pipeline.after_call
+    retention = start_retention(store, settings)
+
     asterisk = None
     if settings.ami.enabled:
         asterisk = AsteriskLink(settings.ami)
@@ -152,13 +172,23 @@ async def start_callbot(
         handle, host=a.host, port=a.port, allow=a.allow, reuse_port=reuse_port  # workers
     )
     await server.start()
-    bot = Callbot(settings, services, server, asterisk=asterisk)
+    bot = Callbot(
+        settings,
+        services,
+        server,
+        asterisk=asterisk,
+        outbox=outbox,
+        retention=retention,
+        owns_asr=owns_asr,
+        owns_store=owns_store,
+    )
     if settings.web.enabled if web is None else web:
         from callbot.web.app import create_app
 
         app = create_app(store, settings, services.metrics)
         app.state.services = services  # /metrics reads the frame clock and ASR queue depth
         app.state.queue_watcher = asterisk.watcher if asterisk else None
+        app.state.ticket_pipeline = outbox.pipeline
         bot.web = WebServer(app, settings.web.host, settings.web.port)
         port = await bot.web.start()
         print(f"callbot: web on http://{settings.web.host}:{port}/", flush=True)

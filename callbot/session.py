@@ -106,6 +106,8 @@ class CallServices:
     # Called with the call id and what the network told us about the call when the bot
     # hands the caller back (AMI sets a channel variable so the dialplan requeues them).
     on_handback: Callable[[str, object | None], Awaitable[object]] | None = None
+    # Called with the closed ticket: routing to the agency and the outbox. Never raises.
+    after_call: Callable[[Ticket], Awaitable[object]] | None = None
     # Called once the network has told us who the caller is (e.g. start MixMonitor).
     on_caller_known: Callable[[str, object], Awaitable[object]] | None = None
 
@@ -402,6 +404,8 @@ class CallSession:
                 self.ticket = await self.s.store.end_call(
                     self.call_id, ended_at=utcnow(), reason=reason, complete=self._complete
                 )
+                if self.s.after_call is not None:
+                    await self.s.after_call(self.ticket)
             except StoreError:
                 log.exception("call %s: could not close its ticket", self.call_id)
         self.s.metrics.call_ended(reason.value, self._complete)

@@ -10,7 +10,6 @@ from pathlib import Path
 from callbot.asr.base import AsrEngine
 from callbot.config import Settings
 from callbot.server import Callbot, start_callbot
-from callbot.store.factory import open_store
 
 
 def callbot_settings(tmp_path: Path) -> Settings:
@@ -20,6 +19,8 @@ def callbot_settings(tmp_path: Path) -> Settings:
     settings.recordings.dir = str(tmp_path / "recordings")
     settings.prompts.tts_cache_dir = str(tmp_path / "tts-cache")
     settings.web.enabled = False  # the web app has its own tests
+    settings.outbox.enabled = False  # tickets are routed; delivery has its own tests
+    settings.retention.enabled = False
     # Shorter waits than production so a silent caller test takes seconds, not a minute.
     settings.vad.no_speech_timeout_ms = 2500
     settings.dialog.keypad_digit_timeout_s = 1.5
@@ -28,12 +29,9 @@ def callbot_settings(tmp_path: Path) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_callbot(settings: Settings, asr: AsrEngine) -> AsyncIterator[Callbot]:
-    store = open_store(settings.store.url)
-    await store.open()
-    bot = await start_callbot(settings, asr=asr, store=store)
+    """The bot on a shared model (loaded once per session); stopped and closed after."""
+    bot = await start_callbot(settings, asr=asr)
     try:
         yield bot
     finally:
-        await bot.audiosocket.close(grace_s=5.0)
-        await bot.services.clock.close()
-        await store.close()
+        await bot.stop(grace_s=5.0)

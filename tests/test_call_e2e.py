@@ -19,7 +19,7 @@ import pytest
 from callbot.simulation.caller import CallerResult, CallerVoice, check_ticket, run_caller
 from callbot.simulation.ear import PromptEar
 from callbot.simulation.scripts import CallerScript, Reply, load_scripts
-from callbot.tickets import CallEndReason, Speaker, Ticket, Turn, TurnKind
+from callbot.tickets import CallEndReason, Speaker, Ticket, TicketStatus, Turn, TurnKind
 from telephony.frame_clock import FrameClock
 
 try:
@@ -101,6 +101,10 @@ async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
 
             done = await asyncio.gather(*(one(p, c, i * 0.7) for i, (p, c) in enumerate(plans)))
             await clock.close()
+            for outcome in done:  # as the store holds them now (routing runs after the call)
+                outcome.ticket = await bot.services.store.get_ticket_for_call(
+                    outcome.result.call_id
+                )
             outcomes = {o.result.script: o for o in done}
             outcomes["asks-for-human"].ami_variables = dict(ami.variables)
             outcomes["asks-for-human"].ami_monitors = dict(ami.monitors)
@@ -124,6 +128,8 @@ def test_keypad_call_gives_a_complete_ticket_with_the_exact_slots(outcomes):
     assert t.slots["callback_number"].value == "0903456789"
     assert t.slots["household_size"].value == "5"
     assert t.service_code == "essentials" and t.callback_number == "0903456789"
+    assert t.status == TicketStatus.ROUTED and "Quận 3" in (t.agency_responsible or "")
+    assert t.expected_datetime is not None  # the SLA of its case type
     assert o.result.ticket_heard == str(t.id)  # the bot read the ticket number out
     assert o.result.bot_hung_up  # it ended the call with a hangup frame
     assert [turn.seq for turn in o.turns] == list(range(len(o.turns)))
