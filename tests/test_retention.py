@@ -177,3 +177,16 @@ def test_the_command_purges_a_sqlite_store(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "purged 1 tickets, 1 recordings" in done.stdout
     assert not (tmp_path / "rec/2026/11/28/cli.wav").exists()
+
+
+async def test_supervisors_notes_are_purged_too(store: SqlTicketStore, tmp_path: Path) -> None:
+    from callbot.web.dashboard.accounts_store import AccountStore
+
+    ticket_id = await closed_ticket(store, tmp_path, "noted")
+    notes = AccountStore(store)
+    await notes.add_note(ticket_id, "sup", "gọi lại cho chị Mai số 0903111222", utcnow())
+    await purge(store, POLICY, recordings_dir=tmp_path, now=utcnow() + timedelta(days=91))
+    (note,) = await notes.list_notes(ticket_id)
+    assert "0903111222" not in note.text and note.actor == "sup"
+    history = await store.list_history(ticket_id)
+    assert history[-1].data["removed"]["notes"] == 1

@@ -1056,7 +1056,8 @@ class SqlTicketStore(ABC):
         Kept: case type, admin unit, agency, dates, status, completeness, end reason, the
         number and timing of turns, the history's shape. Removed: caller and callback
         numbers, the free-text description, the recording path, the text of every caller and
-        bot turn (readbacks repeat the number), personal slots and what every slot heard,
+        bot turn (readbacks repeat the number), supervisors' internal notes, personal slots
+        and what every slot heard,
         and the personal values inside history events (the one in-place change the
         append-only history allows). Returns counts of what was removed.
         """
@@ -1128,10 +1129,15 @@ class SqlTicketStore(ABC):
                         json.dumps(data, ensure_ascii=False),
                         event["id"],
                     )
+            # Supervisors' internal notes (dashboard) may name the person too.
+            notes = await tx.fetch(
+                "UPDATE ticket_notes SET text = '' WHERE ticket_id = ? RETURNING id", ticket_id
+            )
             summary = {
                 "slots": len(removed_slots),
                 "turn_texts": len(turns),
                 "events_redacted": redacted,
+                "notes": len(notes),
             }
             await self._add_event(
                 tx, ticket_id, actor, EventKind.PURGED, {"removed": summary}, at=now
