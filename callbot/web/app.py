@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from callbot.config import Settings
 from callbot.metrics import CallMetrics
@@ -33,5 +34,9 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/dashboard/")
 
     return app
