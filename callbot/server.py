@@ -107,6 +107,21 @@ class WebServer:
             await self._task
 
 
+async def close_stale_calls(store: TicketStore, settings: Settings) -> int:
+    """Close calls a process that died (SIGKILL, power loss) left open, as incomplete
+    tickets for a callback. A SQLite store belongs to this machine alone, so every open
+    call is stale when the callbot starts; on a shared PostgreSQL only calls older than the
+    longest possible call (other machines' calls are live). With ``--workers`` the parent
+    does this once, before any worker takes a call."""
+    stale_before = utcnow()
+    if not settings.store.url.startswith("sqlite"):
+        stale_before -= timedelta(seconds=settings.dialog.max_call_s)
+    ended = await store.end_stale_calls(stale_before)
+    if ended:
+        log.warning("closed %d calls left open by an earlier process", len(ended))
+    return len(ended)
+
+
 async def start_callbot(
     settings: Settings,
     *,
@@ -114,21 +129,15 @@ async def start_callbot(
     store: TicketStore | None = None,
     web: bool | None = None,
     reuse_port: bool = False,
+    close_stale: bool = True,
 ) -> Callbot:
     """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
     owns_asr, owns_store = asr is None, store is None
     if store is None:
         store = open_store(settings.store.url)
         await store.open()
-    # Calls left open by a process that died (SIGKILL, power loss) are closed as incomplete
-    # tickets for a callback. A SQLite store belongs to this machine alone, so every open
-    # call is stale; on a shared PostgreSQL only calls older than the longest possible call.
-    stale_before = utcnow()
-    if not settings.store.url.startswith("sqlite"):
-        stale_before -= timedelta(seconds=settings.dialog.max_call_s)
-    ended = await store.end_stale_calls(stale_before)
-    if ended:
-        log.warning("closed %d calls left open by an earlier process", len(ended))
+    if close_stale:
+        await close_stale_calls(store, settings)
     prompts = build_prompts(settings)
     prompts.preload()
     if asr is None:
@@ -169,7 +178,11 @@ async def start_callbot(
 
     a = settings.audiosocket
     server = AudioSocketServer(
-        handle, host=a.host, port=a.port, allow=a.allow, reuse_port=reuse_port  # workers
+        handle,
+        host=a.host,
+        port=a.port,
+        allow=a.allow,
+        reuse_port=reuse_port,  # workers
     )
     await server.start()
     bot = Callbot(

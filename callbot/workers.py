@@ -10,10 +10,12 @@ writer processes on one machine; PostgreSQL for several machines — docs/scalin
 Worker i serves its web app (dashboard, /metrics) on ``web.port + i`` so each can be
 scraped; with ``web.port = 0`` each picks a free port and prints it.
 
-The parent only supervises: it resolves the port, starts the workers, forwards SIGINT /
-SIGTERM and waits. A worker that dies is not restarted: start-up closes "stale" open calls
-in a SQLite store, which would end its siblings' live calls; the kernel sends new calls to
-the workers still listening.
+The parent supervises: it closes the calls an earlier run left open (once, before any
+worker takes a call — a worker must never do it, it would end its siblings' live calls),
+resolves the port, starts the workers, restarts one that dies (the kernel sends new calls
+to the workers still listening meanwhile), forwards SIGINT / SIGTERM and waits. The calls a
+dead worker had in progress stay open until the next full start closes them as incomplete
+tickets for a callback.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _worker_main(settings: Settings, index: int, verbose: bool, ready: Any) -> N
 async def _worker(settings: Settings, index: int, ready: Any) -> None:
     from callbot.server import start_callbot
 
-    bot = await start_callbot(settings, reuse_port=True)
+    bot = await start_callbot(settings, reuse_port=True, close_stale=False)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print(f"callbot: worker {index} ready on {settings.audiosocket.host}:{bot.port}", flush=True)
@@ -81,7 +83,19 @@ async def _worker(settings: Settings, index: int, ready: Any) -> None:
     await bot.stop()
 
 
+async def _close_stale_once(settings: Settings) -> None:
+    from callbot.server import close_stale_calls
+    from callbot.store.factory import open_store
+
+    async with open_store(settings.store.url) as store:
+        await close_stale_calls(store, settings)
+
+
+MAX_RESTARTS = 5  # per worker; a worker that keeps dying at start has a config problem
+
+
 async def serve_workers(settings: Settings, count: int) -> None:
+    await _close_stale_once(settings)
     a = settings.audiosocket
     placeholder = reserve_port(a.host, a.port)
     port = placeholder.getsockname()[1]
@@ -89,16 +103,18 @@ async def serve_workers(settings: Settings, count: int) -> None:
     context = multiprocessing.get_context("spawn")
     verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
     ready = context.Queue()
-    workers = [
-        context.Process(
+
+    def spawn(index: int) -> Any:
+        process = context.Process(
             target=_worker_main,
-            args=(worker_settings(settings, i, port), i, verbose, ready),
-            name=f"callbot-worker-{i}",
+            args=(worker_settings(settings, index, port), index, verbose, ready),
+            name=f"callbot-worker-{index}",
         )
-        for i in range(count)
-    ]
-    for process in workers:
         process.start()
+        return process
+
+    workers = [spawn(i) for i in range(count)]
+    restarts = [0] * count
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,8 +130,12 @@ async def serve_workers(settings: Settings, count: int) -> None:
                     break
         print(f"callbot: AudioSocket on {a.host}:{port}, {count} workers", flush=True)
         while not stop.is_set():
-            alive = [p for p in workers if p.is_alive()]
-            if not alive:
+            for index, process in enumerate(workers):
+                if not process.is_alive() and restarts[index] < MAX_RESTARTS:
+                    restarts[index] += 1
+                    log.error("worker %d exited (%s); restarting it", index, process.exitcode)
+                    workers[index] = spawn(index)
+            if not any(p.is_alive() for p in workers):
                 log.error("every worker has exited")
                 break
             with contextlib.suppress(TimeoutError):

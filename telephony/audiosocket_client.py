@@ -42,6 +42,7 @@ class AudioSocketClient:
         self.clock = clock
         self.send_silence = send_silence
         self.end_of_utterance_ms = end_of_utterance_ms
+        self.call_id: str | None = None
         self.utterances: list[BotUtterance] = []
         self.bot_hung_up = asyncio.Event()
         self.closed = asyncio.Event()
@@ -56,6 +57,7 @@ class AudioSocketClient:
         self._utterance_done = asyncio.Event()
 
     async def connect(self, host: str, port: int, call_uuid: str) -> None:
+        self.call_id = call_uuid
         self._reader, self._writer = await asyncio.open_connection(host, port)
         self._writer.write(encode_uuid(call_uuid))
         self._out = PacedWriter(self._send_audio_frame)

@@ -126,3 +126,61 @@ def test_worker_settings_give_each_worker_its_web_port(workers: int) -> None:
     assert worker_settings(settings, 0, 9100).audiosocket.port == 9100
     settings.web.port = 0
     assert worker_settings(settings, 2, 9100).web.port == 0
+
+
+async def test_a_dead_worker_is_restarted_and_siblings_calls_live_on(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    server = await ServerUnderTest.start(var_dir=tmp_path, env=QUICK, workers=2)
+    clock = FrameClock()
+    live: list[AudioSocketClient] = []
+    try:
+        # Hold a few calls open, then kill one worker outright.
+        for _ in range(4):
+            client = AudioSocketClient(clock)
+            await client.connect(server.host, server.port, str(uuid.uuid4()))
+            live.append(client)
+        await asyncio.sleep(1.0)
+        assert server.pid is not None
+
+        def worker_processes() -> list[psutil.Process]:
+            found = []
+            for child in psutil.Process(server.pid).children():
+                try:  # spawn's resource tracker is a child too; a killed worker a zombie
+                    if "resource_tracker" not in " ".join(child.cmdline()):
+                        found.append(child)
+                except psutil.Error:
+                    continue
+            return found
+
+        workers = worker_processes()
+        assert len(workers) == 2
+        os.kill(workers[0].pid, signal.SIGKILL)
+        async with asyncio.timeout(60):
+            while True:
+                children = worker_processes()
+                if len(children) == 2 and workers[0].pid not in {c.pid for c in children}:
+                    break
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(5)  # the new worker starts (and must not touch live calls)
+        survivors = [c for c in live if not c.closed.is_set()]
+        assert survivors, "the other worker's calls should still be up"
+        store = open_store(f"sqlite:///{tmp_path / 'callbot.db'}")
+        await store.open()
+        try:
+            for client in survivors:
+                ticket = await store.get_ticket_for_call(client.call_id)
+                assert ticket is not None and ticket.end_reason is None  # still in progress
+        finally:
+            await store.close()
+        # New calls are still answered.
+        call = await short_call(clock, server.host, server.port)
+        await wait_tickets_closed(f"sqlite:///{tmp_path / 'callbot.db'}", [call])
+    finally:
+        for client in live:
+            await client.hang_up()
+        await clock.close()
+        await server.stop()
