@@ -77,6 +77,11 @@ class AudioSocketServer:
         self._calls.add(task)
         try:
             await self.handler(reader, writer)
+        except asyncio.CancelledError:
+            # Shutdown cancelled the call (its session closed the ticket on the way out).
+            # Ending quietly here keeps asyncio's stream protocol from logging the
+            # cancellation as an error in its done-callback.
+            pass
         finally:
             self._calls.discard(task)
 

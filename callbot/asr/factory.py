@@ -36,4 +36,5 @@ def build_engine(settings: AsrSettings | None = None) -> AsrEngine:
         )
     from callbot.asr.vosk import VoskEngine
 
-    return VoskEngine(model_dir, threads=s.threads)
+    # Vosk decodes every stream in one pool: its size is the total decoding threads.
+    return VoskEngine(model_dir, threads=s.workers * s.threads)
