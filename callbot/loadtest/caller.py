@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from callbot.loadtest.mix import Behaviour, PlannedCall
-from callbot.simulation.caller import GOODBYES, CallerResult, CallerVoice
+from callbot.simulation.caller import GOODBYES, CallerResult, CallerVoice, perform_reply
 from callbot.simulation.ear import PromptEar
 from callbot.simulation.scripts import CallerScript, Reply
 from telephony.audiosocket_client import AudioSocketClient, BotHungUp, BotUtterance
@@ -188,18 +188,11 @@ async def run_load_call(
                     result.barged += 1
                 else:
                     await asyncio.sleep(0.3)
-                if reply.kind == "keys":
-                    client.press(reply.arg)
-                    speech_ended_at, input_kind = time.monotonic(), "keys"
-                elif reply.kind == "say":
-                    await client.say(voice.clip(reply.arg))
-                    speech_ended_at, input_kind = time.monotonic(), "speech"
-                elif reply.kind == "say-partial":
-                    pcm = voice.clip(reply.arg)
-                    await client.say(pcm[: len(pcm) // 2 // 2 * 2])
+                done = await perform_reply(client, voice, reply)
+                if done == "hangup":
                     break
-                elif reply.kind == "hangup":
-                    break
+                if done != "silence":
+                    speech_ended_at, input_kind = time.monotonic(), done
             await client.hang_up()
             result.caller.bot_hung_up = client.bot_hung_up.is_set()
     except TimeoutError:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from callbot.prompts import PromptLibrary
 from callbot.simulation.ear import PromptEar
-from callbot.simulation.scripts import SPEECH_DIR, CallerScript
+from callbot.simulation.scripts import SPEECH_DIR, CallerScript, Reply
 from callbot.store.base import TicketStore
 from callbot.tickets import Ticket
 from telephony.audiosocket_client import AudioSocketClient, BotHungUp
@@ -93,19 +93,11 @@ async def run_caller(
                 asked[prompt] += 1
                 assert reply is not None
                 await asyncio.sleep(think_s)
-                if reply.kind == "keys":
-                    client.press(reply.arg)
-                    speech_ended_at = time.monotonic()
-                elif reply.kind == "say":
-                    await client.say(voice.clip(reply.arg))
-                    speech_ended_at = time.monotonic()
-                elif reply.kind == "say-partial":
-                    pcm = voice.clip(reply.arg)
-                    await client.say(pcm[: len(pcm) // 2 // 2 * 2])
+                done = await perform_reply(client, voice, reply)
+                if done == "hangup":
                     break
-                elif reply.kind == "hangup":
-                    break
-                # "silence": do nothing; the bot will re-ask or give up
+                if done != "silence":
+                    speech_ended_at = time.monotonic()
             await client.hang_up()
             result.bot_hung_up = client.bot_hung_up.is_set()
     except TimeoutError:
@@ -116,6 +108,24 @@ async def run_caller(
         await client.hang_up()
     result.duration_s = time.monotonic() - started
     return result
+
+
+async def perform_reply(client: AudioSocketClient, voice: CallerVoice, reply: Reply) -> str:
+    """Do what the script says; returns "keys", "speech", "silence" or "hangup" (the
+    caller is gone: after "say-partial" too, which hangs up in mid-sentence)."""
+    if reply.kind == "keys":
+        client.press(reply.arg)
+        return "keys"
+    if reply.kind == "say":
+        await client.say(voice.clip(reply.arg))
+        return "speech"
+    if reply.kind == "say-partial":
+        pcm = voice.clip(reply.arg)
+        await client.say(pcm[: len(pcm) // 2 // 2 * 2])
+        return "hangup"
+    if reply.kind == "hangup":
+        return "hangup"
+    return "silence"  # the bot will re-ask or give up
 
 
 async def check_ticket(
