@@ -323,15 +323,17 @@ class CallSession:
     async def _wait_playback(self, playback: Playback) -> None:
         """Wait for a prompt to finish; a hang-up meanwhile ends the call."""
         get = asyncio.ensure_future(self.inputs.get())
-        done, _ = await asyncio.wait({playback.done, get}, return_when=asyncio.FIRST_COMPLETED)
-        if get in done:
+        try:
+            done, _ = await asyncio.wait({playback.done, get}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not get.done():  # also when the call itself is cancelled (shutdown)
+                get.cancel()
+        if get in done and not get.cancelled():
             event = get.result()
             if isinstance(event, _HungUp):
                 self._end_reason = event.reason
                 raise _PeerGone("caller hung up during a prompt")
             self.inputs.put_nowait(event)  # a key pressed during a Say: keep it for the Ask
-        else:
-            get.cancel()
 
     async def _ask_and_listen(self, ask: Ask) -> _Input:
         self._ask = ask
