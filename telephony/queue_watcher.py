@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telephony.ami_protocol import Packet
@@ -39,6 +41,8 @@ STATUS_RINGINUSE = 7
 STATUS_ONHOLD = 8
 
 OperatorFreeCallback = Callable[[str, "QueueMemberState"], object]
+
+ANSWERED_KEPT = 200_000  # a month of operator answers at the 1022 line's peak rate
 
 _CALLER_EVENTS = {"queuecallerjoin", "queuecallerleave", "queuecallerabandon"}
 _MEMBER_EVENTS = {
@@ -131,6 +135,7 @@ class QueueWatcher:
         queues: Iterable[str] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._client = client
         self._only = {q for q in queues} if queues is not None else None
@@ -141,6 +146,11 @@ class QueueWatcher:
         self._unsubscribe: list[Callable[[], None]] = []
         self._callback_tasks: set[asyncio.Future[object]] = set()
         self.resync_count = 0
+        # Calls human operators answered (AgentConnect), for the share that overflowed to
+        # the bot; counted from when the watcher was made, a month at most.
+        self._wall_clock = wall_clock
+        self._answered: deque[datetime] = deque(maxlen=ANSWERED_KEPT)
+        self._answered_since = wall_clock()
 
     # ------------------------------------------------------------- wiring
 
@@ -150,6 +160,7 @@ class QueueWatcher:
             raise RuntimeError("QueueWatcher has no AmiClient to attach to")
         for name in (*_CALLER_EVENTS, *_MEMBER_EVENTS):
             self._unsubscribe.append(self._client.subscribe(name, self.apply_event))
+        self._unsubscribe.append(self._client.subscribe("AgentConnect", self.apply_answered))
         self._client.add_resync_hook(self.resync)
 
     def detach(self) -> None:
@@ -173,6 +184,19 @@ class QueueWatcher:
 
     def queues(self) -> list[str]:
         return sorted(self._queues)
+
+    def apply_answered(self, p: Packet) -> None:
+        """An operator answered a queue caller (AgentConnect, read class ``agent``)."""
+        if (p.event or "").lower() != "agentconnect" or not self._watching(p.get("Queue")):
+            return
+        self._answered.append(self._wall_clock())
+
+    def operator_answered_since(self, since: datetime) -> int | None:
+        """Calls the operators answered since ``since``; None when the watcher was not
+        counting for all of that period (a dashboard then shows no figure, not a wrong one)."""
+        if since < self._answered_since:
+            return None
+        return sum(1 for at in self._answered if at >= since)
 
     def state(self, queue: str) -> QueueState:
         """Current state (an empty QueueState for a queue we know nothing about)."""

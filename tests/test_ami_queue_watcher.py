@@ -198,3 +198,19 @@ async def test_live_watcher_resyncs_after_link_drop_and_signals_free_operator() 
         )
         assert await waiter
         await client.close()
+
+
+def test_operator_answers_are_counted_from_the_capture() -> None:
+    """Two callers reached an operator in the capture (AgentConnect), the third overflowed."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    now = [start]
+    w = QueueWatcher(queues=["support"], wall_clock=lambda: now[0])
+    assert w.operator_answered_since(start) == 0
+    for p in session_packets():
+        now[0] += timedelta(seconds=1)
+        w.apply_answered(p)
+    assert w.operator_answered_since(start + timedelta(seconds=1)) == 2
+    assert w.operator_answered_since(now[0] + timedelta(seconds=1)) == 0
+    assert w.operator_answered_since(start - timedelta(hours=1)) is None  # before we knew
