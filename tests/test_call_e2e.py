@@ -77,9 +77,7 @@ async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
             voice = CallerVoice()
             human_call = str(uuid.uuid4())
             # The dialplan's UserEvent comes just before AudioSocket() connects.
-            await ami.send_event(
-                callbot_call_event(human_call, "Trần Văn Bình", "0911222333")
-            )
+            await ami.send_event(callbot_call_event(human_call, "Trần Văn Bình", "0911222333"))
             plans = [
                 (SCRIPTS["keypad-essentials"], None),
                 (SCRIPTS["speech-first"], None),
