@@ -172,7 +172,17 @@ class CallSession:
         reader_task: asyncio.Task[None] | None = None
         try:
             first = await self._read_uuid()
-            await self._begin(first)
+            try:
+                await self._begin(first)
+            except StoreError:
+                # No ticket can be kept (disk full, database down): don't take the call.
+                # A hangup frame returns it to the dialplan at once, which sends the caller
+                # on (docs/asterisk) instead of a bot that would forget what they said.
+                log.exception("call %s: ticket store unavailable; returning the call", first.uuid)
+                self.ticket = None
+                self._end_reason = CallEndReason.SERVER_ERROR
+                await self._hang_up()
+                return
             reader_task = asyncio.create_task(self._read_loop(), name=f"read-{self.call_id}")
             async with asyncio.timeout(self.s.max_call_s):
                 await self._dialog_loop()
@@ -200,33 +210,36 @@ class CallSession:
 
     async def _read_uuid(self) -> CallStarted:
         """The first frame must be the UUID; anything else is a protocol error."""
-        async with asyncio.timeout(self.s.uuid_timeout_s):
-            while True:
-                data = await self.reader.read(READ_BYTES)
-                if not data:
-                    self.connection.receive_eof()
-                    raise _PeerGone("closed before sending its UUID")
-                events = self.connection.receive_data(data)
-                if events:
-                    first, rest = events[0], events[1:]
-                    if not isinstance(first, CallStarted):
-                        raise _PeerGone(f"sent {type(first).__name__} before its UUID")
-                    for event in rest:  # audio coalesced with the UUID frame
-                        self._on_wire_event(event)
-                    return first
+        try:
+            async with asyncio.timeout(self.s.uuid_timeout_s):
+                return await self._first_event()
+        except TimeoutError:
+            raise _PeerGone(f"sent no UUID within {self.s.uuid_timeout_s:.0f} s") from None
+
+    async def _first_event(self) -> CallStarted:
+        while True:
+            data = await self.reader.read(READ_BYTES)
+            if not data:
+                self.connection.receive_eof()
+                raise _PeerGone("closed before sending its UUID")
+            events = self.connection.receive_data(data)
+            if events:
+                first, rest = events[0], events[1:]
+                if not isinstance(first, CallStarted):
+                    raise _PeerGone(f"sent {type(first).__name__} before its UUID")
+                for event in rest:  # audio coalesced with the UUID frame
+                    self._on_wire_event(event)
+                return first
 
     async def _begin(self, started: CallStarted) -> None:
         self.call_id = started.uuid
         recording_rel = f"{utcnow():%Y/%m/%d}/{self.call_id}.wav"
+        recording = self.s.recordings_dir is not None
+        self.ticket = await self.s.store.begin_call(
+            CallRecord(self.call_id, utcnow(), recording_path=recording_rel if recording else None)
+        )
         if self.s.recordings_dir is not None:
             self.recorder = CallRecorder(self.s.recordings_dir / recording_rel)
-        self.ticket = await self.s.store.begin_call(
-            CallRecord(
-                self.call_id,
-                utcnow(),
-                recording_path=recording_rel if self.recorder else None,
-            )
-        )
         self.out = PacedWriter(self.writer.transport.write, self._on_bot_frame)
         self._clock_handle = self.s.clock.add(self._tick)
         if self.s.callers is not None:

@@ -145,3 +145,18 @@ async def test_bot_streams_silence_when_it_has_nothing_to_say(whisper_engine, tm
         writer.close()
         frames = len(received) // 323
         assert 40 <= frames <= 60  # one 320-byte frame (+3 header) every 20 ms
+
+
+async def test_store_down_returns_the_call_to_the_dialplan_at_once(whisper_engine, tmp_path):
+    """No ticket could be kept: the bot must not take the call; a hangup frame hands it
+    straight back to the dialplan (which sends the caller on to the operators)."""
+    from telephony.audiosocket_protocol import FrameParser
+
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        await bot.services.store.close()  # the database is gone
+        received = await talk(bot.port, encode_uuid(str(uuid.uuid4())))
+        frames = FrameParser().receive_data(received)
+        assert frames and frames[-1].kind is Kind.HANGUP
+        assert not any(f.kind is Kind.AUDIO and any(f.payload) for f in frames)
+        assert not list((tmp_path / "recordings").rglob("*.wav"))  # nothing half-made
+        await bot.services.store.open()  # so the harness can close it cleanly
