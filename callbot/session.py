@@ -181,7 +181,7 @@ class CallSession:
                 log.exception("call %s: ticket store unavailable; returning the call", first.uuid)
                 self.ticket = None
                 self._end_reason = CallEndReason.SERVER_ERROR
-                await self._hang_up()
+                await self._return_to_operators(first.uuid)
                 return
             reader_task = asyncio.create_task(self._read_loop(), name=f"read-{self.call_id}")
             async with asyncio.timeout(self.s.max_call_s):
@@ -384,6 +384,16 @@ class CallSession:
             self.writer.write(encode_hangup())
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
+
+    async def _return_to_operators(self, call_id: str) -> None:
+        """Give the call back untouched: marked for the operators' queue when AMI can."""
+        if self.s.callers is not None and self.s.on_handback is not None:
+            info = await self.s.callers.wait_for(call_id, self.s.correlation_wait_s)
+            try:
+                await self.s.on_handback(call_id, info)
+            except Exception:
+                log.exception("call %s: could not mark it for the operators", call_id)
+        await self._hang_up()
 
     async def _protocol_error(self, error: AudioSocketError) -> None:
         self._end_reason = CallEndReason.PROTOCOL_ERROR
