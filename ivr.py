@@ -110,7 +110,7 @@ QUESTIONS = (
         keypad=KeypadSpec(2),
         keypad_prompt="ask_place_keypad",
         phrases=tuple(place_phrases()),
-        readback=lambda value: _place_readback(value),
+        readback=_place_readback,
         correction_key="2",
     ),
     Question(
