@@ -179,6 +179,7 @@ SCRIPT = Script(
     no_input_goodbye=(Prompt("no_input_goodbye"),),
     handback_prompt=(Prompt("handback"),),
     no_operator_prompt=(Prompt("no_operator"),),
+    handback_failed_prompt=(Prompt("handback_failed"),),
     understand_yes_no=lambda text: _understood(extract_yes_no(text)),
     wants_human=wants_human,
     which_field=_field_to_correct,

@@ -65,7 +65,13 @@ class OperatorFree:
     """A human operator became available while the bot holds the call."""
 
 
-DialogEvent = Heard | Pressed | Silence | OperatorFree
+@dataclass(frozen=True)
+class HandBackFailed:
+    """The hand-back could not be made (channel unknown, AMI refused): the caller is still
+    with the bot and must not be told they are being transferred."""
+
+
+DialogEvent = Heard | Pressed | Silence | OperatorFree | HandBackFailed
 
 
 # ── Actions the dialog emits ────────────────────────────────────────────────────────────
@@ -112,7 +118,11 @@ class End:
 
 @dataclass(frozen=True)
 class HandBack:
-    """Return the caller to the human queue (the session ends the AudioSocket)."""
+    """Return the caller to the human queue. The session first marks the channel over AMI;
+    only once that worked does it say ``pieces`` ("I am transferring you") and end the
+    AudioSocket. If it failed, the dialog gets :class:`HandBackFailed` instead."""
+
+    pieces: tuple[Piece, ...] = ()
 
 
 Action = Say | Ask | SetSlot | MissingSlot | End | HandBack
@@ -161,6 +171,8 @@ class Script:
     no_input_goodbye: tuple[Piece, ...]
     handback_prompt: tuple[Piece, ...]
     no_operator_prompt: tuple[Piece, ...]
+    # Said when a hand-back could not be made: an operator will call back instead.
+    handback_failed_prompt: tuple[Piece, ...]
     understand_yes_no: Understander  # → "yes" / "no"
     wants_human: Callable[[str], bool]
     which_field: Callable[[str], str | None]  # "sai địa chỉ" → "place"
@@ -190,6 +202,10 @@ class DialogState:
     corrections: int = 0
     correcting: bool = False  # re-asking one field, then straight back to readback
     human_requested: bool = False
+    # A hand-back failed and the caller was promised a callback: the ticket ends in the
+    # callback queue however complete it is, and the goodbye says an operator will call.
+    callback_promised: bool = False
+    handing_back: bool = False  # HandBack emitted, outcome not known yet
     offering: bool = False  # the current question is the network-value offer
     offered: set[str] = field(default_factory=set)
     slots: dict[str, SlotValue] = field(default_factory=dict)
@@ -223,10 +239,13 @@ class Dialog:
     def handle(self, event: DialogEvent) -> list[Action]:
         if self.state.phase is Phase.DONE:
             return []
+        if isinstance(event, HandBackFailed):
+            return self._hand_back_failed() if self.state.handing_back else []
+        if self.state.handing_back:  # the caller is being transferred: nothing else counts
+            return []
         if isinstance(event, OperatorFree):
             if self.state.human_requested:  # asked earlier when nobody was free
-                self.state.phase = Phase.DONE
-                return [Say(self.script.handback_prompt), HandBack()]
+                return self._hand_back()
             return []
         if isinstance(event, Silence):
             return self._on_silence()
@@ -247,7 +266,8 @@ class Dialog:
 
     @property
     def done(self) -> bool:
-        return self.state.phase is Phase.DONE
+        """Nothing more to ask: the call ended, or a hand-back is being made."""
+        return self.state.phase is Phase.DONE or self.state.handing_back
 
     @property
     def current_question(self) -> Question | None:
@@ -410,7 +430,9 @@ class Dialog:
         s = self.state
         s.phase = Phase.DONE
         required = [q.slot for q in self.script.questions if q.required]
-        complete = confirmed and all(name in s.slots for name in required)
+        complete = (
+            confirmed and not s.callback_promised and all(name in s.slots for name in required)
+        )
         goodbye = self.script.goodbye if complete else self.script.goodbye_incomplete
         return [Say(goodbye(self.ticket_id)), End(CallEndReason.COMPLETED, complete)]
 
@@ -437,16 +459,29 @@ class Dialog:
 
     def _human(self) -> list[Action]:
         if self._operator_available():
-            self.state.phase = Phase.DONE
-            return [Say(self.script.handback_prompt), HandBack()]
+            return self._hand_back()
         # Nobody free: say so and carry on where we were, so nothing is lost; the session
         # sends OperatorFree if one frees up while the bot still holds the call.
         self.state.human_requested = True
-        repeat: list[Action]
+        return [Say(self.script.no_operator_prompt), *self._resume()]
+
+    def _hand_back(self) -> list[Action]:
+        # The phase stays as it is until the session reports the outcome: a hand-back that
+        # fails resumes the intake exactly where it was.
+        self.state.handing_back = True
+        self.state.human_requested = False  # no longer waiting for one
+        return [HandBack(self.script.handback_prompt)]
+
+    def _hand_back_failed(self) -> list[Action]:
+        s = self.state
+        s.handing_back = False  # the same hand-back would fail again: not asked for again
+        s.callback_promised = True
+        return [Say(self.script.handback_failed_prompt), *self._resume()]
+
+    def _resume(self) -> list[Action]:
+        """Ask again what was being asked when the caller turned to a person."""
         if self.state.phase is Phase.QUESTION:
-            repeat = self._ask_current()
-        elif self.state.phase is Phase.CONFIRM:
-            repeat = self._readback()
-        else:
-            repeat = [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]
-        return [Say(self.script.no_operator_prompt), *repeat]
+            return self._ask_current()
+        if self.state.phase is Phase.CONFIRM:
+            return self._readback()
+        return [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]

@@ -28,6 +28,9 @@ class CallMetrics:
     calls_ended: Counter[str] = field(default_factory=Counter)
     calls_complete: int = 0
     barge_ins: int = 0
+    # Connections that never named a call with a valid UUID (port scans, junk): logged and
+    # counted here, never filed as tickets — no one is behind them to call back.
+    unidentified_connections: int = 0
     utterances: int = 0
     asr_audio_s: float = 0.0
     asr_decode_s: float = 0.0
@@ -56,4 +59,5 @@ class CallMetrics:
             "turn_latency_p50_s": percentile(latencies, 50),
             "turn_latency_p95_s": percentile(latencies, 95),
             "barge_ins": self.barge_ins,
+            "unidentified_connections": self.unidentified_connections,
         }

@@ -17,6 +17,7 @@ from callbot.asr.factory import build_engine
 from callbot.asterisk_link import AsteriskLink
 from callbot.config import Settings
 from callbot.dialog import Script
+from callbot.handback_queue import HandbackQueue
 from callbot.outbox import Outbox, start_outbox
 from callbot.prompts import PromptLibrary
 from callbot.retention import RetentionJob, start_retention
@@ -169,10 +170,12 @@ async def start_callbot(
 
     asterisk = None
     if settings.ami.enabled:
-        asterisk = AsteriskLink(settings.ami)
+        asterisk = AsteriskLink(settings.ami, on_operator_reached=operator_reached(store))
         await asterisk.start()
         services.callers = asterisk.callers
         services.operators = asterisk.watcher
+        services.handbacks = HandbackQueue(asterisk.watcher, settings.ami.queue)
+        services.handbacks.attach()
         services.on_handback = asterisk.hand_back
         services.on_caller_known = asterisk.caller_known
 
@@ -206,6 +209,29 @@ async def start_callbot(
         port = await bot.web.start()
         print(f"callbot: web on http://{settings.web.host}:{port}/", flush=True)
     return bot
+
+
+def operator_reached(store: TicketStore, wait_s: float = 10.0):
+    """What happens when an operator answers a caller the bot handed back: the ticket
+    leaves the callback queue (nobody needs to call them back), kept as complete as it was."""
+
+    async def reached(call_id: str, operator: str) -> None:
+        # Asterisk can connect the operator before the session has closed the ticket (the
+        # hangup frame goes first); closing it would put it back in the callback queue.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        ticket = await store.get_ticket_for_call(call_id)
+        while ticket is not None and ticket.end_reason is None and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+            ticket = await store.get_ticket_for_call(call_id)
+        if ticket is None:
+            return
+        await store.resolve_callback(
+            ticket.id, "asterisk", complete=ticket.complete, note=f"reached {operator} (hand-back)"
+        )
+        log.info("ticket %d: handed-back caller reached an operator", ticket.id)
+
+    return reached
 
 
 async def serve_forever(settings: Settings, workers: int = 1) -> None:

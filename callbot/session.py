@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid as uuid_module
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from callbot.dialog import (
     Dialog,
     End,
     HandBack,
+    HandBackFailed,
     Heard,
     MissingSlot,
     OperatorFree,
@@ -41,6 +41,7 @@ from callbot.dialog import (
     SetSlot,
     Silence,
 )
+from callbot.handback_queue import HandbackQueue, OperatorView
 from callbot.metrics import CallMetrics
 from callbot.nlu.phone import check_phone
 from callbot.prompts import PromptLibrary
@@ -75,14 +76,6 @@ class CallerLookup(Protocol):
     async def wait_for(self, uuid: str, timeout: float) -> object | None: ...
 
 
-class OperatorView(Protocol):
-    """Whether a human could take the call now (telephony.queue_watcher.QueueWatcher)."""
-
-    def operator_available(self, queue: str) -> bool: ...
-
-    def on_operator_free(self, callback: Callable[[str, object], object]) -> Callable[[], None]: ...
-
-
 @dataclass
 class CallServices:
     """What every call in the process shares: models, store, prompts, the clock."""
@@ -101,6 +94,8 @@ class CallServices:
     callers: CallerLookup | None = None
     correlation_wait_s: float = 1.0
     operators: OperatorView | None = None
+    # Callers who asked for a person while none was free, offered operators one by one.
+    handbacks: HandbackQueue | None = None
     queue: str = "support"
     metrics: CallMetrics = field(default_factory=CallMetrics)
     # Called with the call id and what the network told us about the call when the bot
@@ -119,7 +114,7 @@ class _HungUp:
     detail: str = ""
 
 
-_Input = Heard | Pressed | Silence | OperatorFree | _HungUp
+_Input = Heard | Pressed | Silence | OperatorFree | HandBackFailed | _HungUp
 
 
 class _PeerGone(Exception):
@@ -162,7 +157,7 @@ class CallSession:
         self.caller_info: object | None = None  # from the AMI correlation, if any
         self.network: dict[str, str] = {}  # slot values the network offers (caller number)
         self.dialog: Dialog | None = None
-        self._unsubscribe_operator: Callable[[], None] | None = None
+        self._waiting_for_operator = False
 
     # ── entry point ──────────────────────────────────────────────────────────────────────
 
@@ -187,10 +182,18 @@ class CallSession:
             async with asyncio.timeout(self.s.max_call_s):
                 await self._dialog_loop()
         except _PeerGone as gone:
+            if self.call_id is None:
+                self.s.metrics.unidentified_connections += 1
             log.info("call %s: %s", self.call_id or peer, gone)
         except AudioSocketError as error:
-            log.warning("call %s from %s: protocol error: %s", self.call_id, peer, error)
-            await self._protocol_error(error)
+            if self.call_id is None:
+                # Garbage before any UUID: nobody can be called back, and junk would fill
+                # the callback queue; it is logged and counted, not filed.
+                self.s.metrics.unidentified_connections += 1
+                log.warning("connection from %s sent no valid UUID: %s", peer, error)
+            else:
+                log.warning("call %s from %s: protocol error: %s", self.call_id, peer, error)
+                await self._protocol_error(error)
         except TimeoutError:
             log.warning("call %s: longer than %.0f s, ending it", self.call_id, self.s.max_call_s)
             self._end_reason = self._end_reason or CallEndReason.SERVER_ERROR
@@ -273,8 +276,6 @@ class CallSession:
             network=self.network,
         )
         self.dialog = dialog
-        if self.s.operators is not None:
-            self._unsubscribe_operator = self.s.operators.on_operator_free(self._operator_freed)
         actions = dialog.start()
         while True:
             event = await self._execute(actions)
@@ -284,6 +285,7 @@ class CallSession:
                 self._end_reason = event.reason
                 return
             actions = dialog.handle(event)
+            self._wait_for_operator(dialog.state.human_requested)
 
     async def _execute(self, actions: list[Action]) -> _Input | None:
         """Run actions until one needs the caller; return what the caller did."""
@@ -302,18 +304,31 @@ class CallSession:
                     self._end_reason, self._complete = reason, complete
                     await self._hang_up()
                     return None
-                case HandBack():
+                case HandBack(pieces):
+                    if not await self._mark_handback():
+                        return HandBackFailed()  # the dialog resumes; nothing was promised
                     self._end_reason = CallEndReason.HANDED_BACK
                     await self._turn(Speaker.SYSTEM, TurnKind.EVENT, "handed back to operators")
-                    await self._play_out()
-                    if self.s.on_handback is not None and self.call_id is not None:
-                        try:
-                            await self.s.on_handback(self.call_id, self.caller_info)
-                        except Exception:
-                            log.exception("call %s: hand-back hook failed", self.call_id)
+                    await self._speak(pieces, wait=True)
                     await self._hang_up()
                     return None
         return None
+
+    async def _mark_handback(self) -> bool:
+        """Mark the channel for the operators' queue (AMI). False when that cannot be done:
+        no AMI, the channel is unknown, or Asterisk refused."""
+        assert self.call_id is not None
+        why = "no AMI link"
+        if self.s.on_handback is not None:
+            try:
+                if await self.s.on_handback(self.call_id, self.caller_info):
+                    return True
+                why = "channel unknown or AMI refused"
+            except Exception:
+                log.exception("call %s: hand-back hook failed", self.call_id)
+                why = "hand-back hook failed"
+        await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"hand-back failed: {why}")
+        return False
 
     async def _speak(self, pieces: tuple, *, wait: bool) -> Playback:
         assert self.out is not None
@@ -397,16 +412,10 @@ class CallSession:
 
     async def _protocol_error(self, error: AudioSocketError) -> None:
         self._end_reason = CallEndReason.PROTOCOL_ERROR
-        if self.call_id is None:
-            # Garbage before any UUID: still a call someone made; file it under a new id.
-            self.call_id = f"unidentified-{uuid_module.uuid4()}"
-            with contextlib.suppress(StoreError):
-                self.ticket = await self.s.store.begin_call(CallRecord(self.call_id, utcnow()))
         await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
 
     async def _finish(self) -> None:
-        if self._unsubscribe_operator is not None:
-            self._unsubscribe_operator()
+        self._wait_for_operator(False)
         self._stop_output()
         self.endpointer.stop()
         if self._asr_stream is not None and self.call_id is not None:
@@ -614,10 +623,19 @@ class CallSession:
             self.s.metrics.turn_latency(time.monotonic() - self._speech_ended_at)
             self._speech_ended_at = None
 
-    def _operator_freed(self, queue: str, _member: object) -> None:
-        # Only a caller who asked for a human is handed back when one frees up.
-        dialog = self.dialog
-        if queue == self.s.queue and dialog and dialog.state.human_requested and not dialog.done:
+    def _wait_for_operator(self, wanted: bool) -> None:
+        """Keep this caller's place among those waiting for a person (in order of asking)."""
+        if self.s.handbacks is None or self.call_id is None or wanted == self._waiting_for_operator:
+            return
+        self._waiting_for_operator = wanted
+        if wanted:
+            self.s.handbacks.ask(self.call_id, self._operator_offered)
+        else:
+            self.s.handbacks.withdraw(self.call_id)
+
+    def _operator_offered(self) -> None:
+        self._waiting_for_operator = False
+        if self.dialog is not None and not self.dialog.done and not self._hung_up:
             self.inputs.put_nowait(OperatorFree())
 
     def _free(self) -> bool:

@@ -8,6 +8,11 @@ and Asterisk do: split writes at arbitrary byte positions, coalesce packets into
 write, replay the capture's ``<<`` packets, drop the link in the middle of a list, never
 answer chosen actions.
 
+Two behaviours of a real Asterisk 22.10.1 that once broke a deployment are reproduced:
+``ringinuse`` (a queue's default is yes: a member already in a call is rung again and
+bridged, so callers never overflow) and the manager user's ``write`` classes (an action
+outside them answers ``Permission denied``; ``QueueWithdrawCaller`` needs none).
+
 Also: helpers that rebuild the capture files (``<< ``/``>> `` lines) into wire bytes.
 """
 
@@ -24,6 +29,18 @@ from telephony.ami_protocol import Packet, ReceiveBuffer, encode_packet, parse_p
 
 CAPTURES = Path(__file__).parent / "captures" / "asterisk-22.10"
 BANNER = "Asterisk Call Manager/11.0.0"
+
+# Write class each action needs, as `manager show command <Action>` prints it on 22.10.1
+# ("<none>": any logged-in user). An action needs one of the listed classes.
+ACTION_PRIVILEGES: dict[str, frozenset[str]] = {
+    "setvar": frozenset({"call"}),
+    "hangup": frozenset({"system", "call"}),
+    "queuewithdrawcaller": frozenset(),
+    "queuestatus": frozenset(),
+    "mixmonitor": frozenset({"system"}),
+    "stopmixmonitor": frozenset({"system", "call"}),
+    "originate": frozenset({"originate"}),
+}
 
 
 # ------------------------------------------------------------------ captures
@@ -113,6 +130,34 @@ class FakeQueue:
     members: list[FakeMember] = field(default_factory=list)
     callers: list[FakeCaller] = field(default_factory=list)
     strategy: str = "ringall"
+    ringinuse: bool = True  # Asterisk's default, as app_queue has it
+
+    def member_to_ring(self) -> FakeMember | None:
+        """Whom Queue() rings for a new caller: a free member, or with ``ringinuse`` also
+        one already in a call (status 2, in use) — the behaviour that kept every caller
+        away from the bot when queues.conf did not say ``ringinuse = no``."""
+        for member in self.members:
+            if member.paused:
+                continue
+            if member.status == 1 or (self.ringinuse and member.status == 2):
+                return member
+        return None
+
+
+def queue_from_conf(text: str, name: str, members: Iterable[FakeMember]) -> FakeQueue:
+    """A FakeQueue with the options that ``[name]`` of a queues.conf sets (those we model)."""
+    section, options = "", {}
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == name and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            options[key.rstrip(">").strip()] = value
+    ringinuse = options.get("ringinuse", "yes").lower() in ("yes", "true", "1", "on")
+    return FakeQueue(
+        name, list(members), strategy=options.get("strategy", "ringall"), ringinuse=ringinuse
+    )
 
 
 # ------------------------------------------------------------------ the server
@@ -145,6 +190,7 @@ class AmiTestServer:
         drop_mid_list_times: int = 0,
         replay_after_login: Iterable[bytes] = (),
         fully_booted: bool = True,
+        write_classes: Iterable[str] | None = None,
     ) -> None:
         self.username = username
         self.secret = secret
@@ -158,6 +204,9 @@ class AmiTestServer:
         self.drop_mid_list_times = drop_mid_list_times
         self.replay_after_login = list(replay_after_login)
         self.fully_booted = fully_booted
+        # The manager user's `write =` classes; None: everything allowed.
+        self.write_classes = None if write_classes is None else {c.strip() for c in write_classes}
+        self.denied: list[str] = []  # actions refused for want of a write class
 
         self.port = 0
         self.actions: list[Packet] = []  # every action received, all connections
@@ -340,6 +389,11 @@ class AmiTestServer:
         if not s.authenticated:
             await self._send(s, [self._error(a, "Authentication Required")])
             return True
+        needed = ACTION_PRIVILEGES.get(name)
+        if self.write_classes is not None and needed and not needed & self.write_classes:
+            self.denied.append(a.get("Action") or "")
+            await self._send(s, [self._error(a, "Permission denied")])
+            return True
         if name == "logoff":
             await self._send(
                 s, [self._reply(a, "Goodbye", ("Message", "Thanks for all the fish."))]
@@ -501,6 +555,73 @@ class AmiTestServer:
                     )
                 )
                 return
+
+    async def set_member_status(self, queue: str, interface: str, status: int) -> None:
+        """A member's device changes state (QueueMemberStatus, class agent)."""
+        member = next(m for m in self.queues[queue].members if m.interface == interface)
+        member.status = status
+        member.in_call = status in (2, 3)
+        await self.send_event(
+            Packet.of(
+                ("Event", "QueueMemberStatus"),
+                ("Privilege", "agent,all"),
+                ("Queue", queue),
+                ("MemberName", member.name),
+                ("Interface", member.interface),
+                ("StateInterface", member.interface),
+                ("Membership", "static"),
+                ("Penalty", "0"),
+                ("CallsTaken", "0"),
+                ("LastCall", "0"),
+                ("InCall", "1" if member.in_call else "0"),
+                ("Status", str(status)),
+                ("Paused", "1" if member.paused else "0"),
+                ("PausedReason", member.paused_reason),
+                ("Ringinuse", "1" if self.queues[queue].ringinuse else "0"),
+            )
+        )
+
+    async def caller_joins(self, queue: str, caller: FakeCaller) -> FakeMember | None:
+        """What Queue() does for a new caller: join, then (as app_queue decides with the
+        queue's ``ringinuse``) ring a member and bridge them at once — the simulated
+        operators answer. Returns the member who took the call, or None: still waiting."""
+        q = self.queues[queue]
+        q.callers.append(caller)
+        await self.send_event(
+            Packet.of(
+                ("Event", "QueueCallerJoin"),
+                ("Privilege", "agent,all"),
+                ("Channel", caller.channel),
+                ("CallerIDNum", caller.caller_number or "<unknown>"),
+                ("CallerIDName", caller.caller_name or "<unknown>"),
+                ("Uniqueid", caller.uniqueid),
+                ("Queue", queue),
+                ("Position", str(len(q.callers))),
+                ("Count", str(len(q.callers))),
+            )
+        )
+        member = q.member_to_ring()
+        if member is None:
+            return None
+        await self.caller_leaves(queue, caller.channel)
+        await self.agent_connect(queue, caller.channel, member)
+        await self.set_member_status(queue, member.interface, 2)
+        return member
+
+    async def agent_connect(self, queue: str, channel: str, member: FakeMember) -> None:
+        """An operator answered a queue caller (AgentConnect, class agent)."""
+        await self.send_event(
+            Packet.of(
+                ("Event", "AgentConnect"),
+                ("Privilege", "agent,all"),
+                ("Channel", channel),
+                ("Queue", queue),
+                ("MemberName", member.name),
+                ("Interface", member.interface),
+                ("HoldTime", "3"),
+                ("RingTime", "1"),
+            )
+        )
 
 
 def callbot_call_event(

@@ -4,6 +4,7 @@ still ends as an incomplete ticket (nothing lost)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -96,19 +97,30 @@ async def test_uuid_and_garbage_in_one_read_still_names_the_call(whisper_engine,
         assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
 
 
-async def test_audio_before_uuid_is_still_filed(whisper_engine, tmp_path):
+async def test_junk_before_any_uuid_is_counted_not_filed(whisper_engine, tmp_path):
+    """No valid UUID: nobody to call back. A fuzz run once filled the callback queue with
+    such "tickets"; they are logged and counted instead."""
     async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
-        await talk(bot.port, encode_audio(bytes(320)) + encode_dtmf("1"))
+        junk = [
+            encode_audio(bytes(320)) + encode_dtmf("1"),  # audio before the UUID
+            bytes(range(256)) * 4,  # random bytes
+            b"\x01\x00\x03abc",  # a UUID frame of the wrong length
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",  # a port scanner
+        ]
+        for blob in junk:
+            with contextlib.suppress(ConnectionError):
+                await talk(bot.port, blob)
         for _ in range(100):
-            tickets = await bot.services.store.list_tickets()
-            if tickets and tickets[0].end_reason is not None:
+            if bot.services.metrics.unidentified_connections == len(junk):
                 break
             await asyncio.sleep(0.05)
-        (ticket,) = tickets
-        assert ticket.call_id.startswith("unidentified-")
-        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
-        errors = await protocol_error_turns(bot.services.store, ticket.call_id)
-        assert any("before the UUID" in text for text in errors)
+        assert bot.services.metrics.unidentified_connections == len(junk)
+        assert await bot.services.store.list_tickets() == []
+        # A real call after the junk is still a ticket.
+        call_id = str(uuid.uuid4())
+        await talk(bot.port, encode_uuid(call_id), close=True)
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.CALLER_HANGUP
 
 
 async def test_peer_not_on_the_allowlist_is_refused(whisper_engine, tmp_path):

@@ -46,6 +46,27 @@ HUMAN_CALLER = script(
 )
 
 
+# No UserEvent ties this call to a channel, so the bot cannot hand it back even with an
+# operator free: it must say so, keep collecting, and leave the ticket for a callback.
+UNTRANSFERABLE_CALLER = script(
+    "asks-for-human-unknown-channel",
+    {
+        "ask_case_type": "keys:1",
+        "ask_subject": "keys:0|keys:1",
+        "ask_place": "keys:3#",
+        "ask_callback": "keys:0903456789#",
+        "ask_household": "keys:5#",
+        "ask_address": "say:dia_chi",
+        "ask_name": "say:ho_ten",
+        "ask_description": "say:mo_ta",
+        "confirm": "keys:1",
+    },
+    case_type="essentials",
+    place="Quận 3",
+    callback_number="0903456789",
+)
+
+
 @dataclass
 class Outcome:
     result: CallerResult
@@ -85,6 +106,7 @@ async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
                 (SCRIPTS["hangs-up-mid-sentence"], None),
                 (SCRIPTS["silent-caller"], None),
                 (HUMAN_CALLER, human_call),
+                (UNTRANSFERABLE_CALLER, None),
             ]
 
             async def one(plan: CallerScript, call_id: str | None, delay: float) -> Outcome:
@@ -174,6 +196,21 @@ def test_silent_caller_is_ended_politely(outcomes):
     heard = [p for turn in o.result.prompts_heard for p in turn]
     assert "no_input_goodbye" in heard
     assert sum(1 for turn in o.turns if turn.kind == TurnKind.SILENCE) == 2
+
+
+def test_a_hand_back_that_cannot_be_made_is_never_announced(outcomes):
+    o = outcomes["asks-for-human-unknown-channel"]
+    assert o.result.ok, o.result.mismatches or o.result.error
+    heard = [p for turn in o.result.prompts_heard for p in turn]
+    assert "handback_failed" in heard and "handback" not in heard
+    assert heard.count("ask_subject") == 2  # asked again after the failed transfer
+    t = o.ticket
+    assert t is not None and t.end_reason == CallEndReason.COMPLETED
+    assert not t.complete and t.needs_callback  # the callback the bot promised
+    assert t.callback_number == "0903456789"
+    events = [turn.text for turn in o.turns if turn.kind == TurnKind.EVENT]
+    assert any(text.startswith("hand-back failed: channel unknown") for text in events)
+    assert "handed back to operators" not in events
 
 
 def test_asking_for_a_human_hands_back_with_the_callers_number(outcomes):

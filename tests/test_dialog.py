@@ -9,6 +9,7 @@ from callbot.dialog import (
     Digits,
     End,
     HandBack,
+    HandBackFailed,
     Heard,
     MissingSlot,
     OperatorFree,
@@ -186,6 +187,56 @@ def test_asking_for_a_human_when_none_is_free_continues_then_hands_back_when_one
     assert slots_set(actions) == {"case_type": "essentials"}
     actions = dialog.handle(OperatorFree())
     assert isinstance(actions[-1], HandBack)
+
+
+def test_a_hand_back_says_the_transfer_only_through_the_action():
+    """The transfer sentence rides on the HandBack action: the session says it only once
+    the channel is marked, never before."""
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: True)
+    dialog.start()
+    actions = dialog.handle(Pressed("0"))
+    assert actions == [HandBack((Prompt("handback"),))]
+    assert not any(isinstance(a, Say) for a in actions)
+    # While the transfer is being made nothing the caller does changes the dialog.
+    assert dialog.handle(Pressed("1")) == []
+    assert dialog.handle(OperatorFree()) == []
+
+
+def test_failed_hand_back_promises_a_callback_and_resumes_the_intake():
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: True)
+    dialog.start()
+    dialog.handle(Pressed("1"))  # case type: essentials
+    actions = dialog.handle(Pressed("0"))  # a human, at the subject question
+    assert isinstance(actions[-1], HandBack)
+    actions = dialog.handle(HandBackFailed())
+    assert actions[0] == Say((Prompt("handback_failed"),))
+    assert "handback" not in [p.name for a in actions if isinstance(a, Say) for p in a.pieces]
+    assert asked(actions) == "ask_subject"  # nothing lost: where we were
+    assert not dialog.done
+    # The intake goes on to the end; the ticket must stay in the callback queue.
+    answers = dict(KEYPAD_ANSWERS)
+    while not dialog.done:
+        name = asked(actions)
+        if name is None:
+            break
+        actions = dialog.handle(answers.get(name, Pressed("1")))
+    end = next(a for a in actions if isinstance(a, End))
+    assert end.complete is False
+    said = [
+        p.name for a in actions if isinstance(a, Say) for p in a.pieces if isinstance(p, Prompt)
+    ]
+    assert "goodbye_incomplete" in said and "goodbye" not in said
+
+
+def test_failed_hand_back_is_not_retried_when_an_operator_frees():
+    dialog = Dialog(ivr.SCRIPT, operator_available=lambda: False)
+    dialog.start()
+    dialog.handle(Pressed("0"))  # nobody free: waits for one
+    assert dialog.state.human_requested
+    assert isinstance(dialog.handle(OperatorFree())[-1], HandBack)
+    assert not dialog.state.human_requested  # no longer waiting while it is transferred
+    dialog.handle(HandBackFailed())
+    assert dialog.handle(OperatorFree()) == []
 
 
 def test_operator_free_without_a_request_changes_nothing():

@@ -113,6 +113,11 @@ class CallbotCollector(Collector):
             "callbot_barge_ins", "Prompts cut short by the caller speaking.", m.barge_ins
         )
         yield CounterMetricFamily(
+            "callbot_unidentified_connections",
+            "AudioSocket connections that sent no valid UUID (not filed as tickets).",
+            m.unidentified_connections,
+        )
+        yield CounterMetricFamily(
             "callbot_asr_utterances", "Caller utterances decoded.", m.utterances
         )
         yield CounterMetricFamily(
