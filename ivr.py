@@ -1,6 +1,6 @@
 """The 1022 intake call, as data: what the bot asks, in which order, and how answers are
 understood and read back. A city changes its script here (and the wording in
-prompts/texts.toml) without touching the engine in callbot/dialog.py.
+prompts/texts.toml) without touching the engine in callbot/call/dialog.py.
 
 Flow: greeting with the recording notice → case type → subject → place → street address →
 household size → name → callback number → a short description → readback of everything
@@ -11,7 +11,16 @@ help the agency but a caller who cannot give them is not held up.
 
 from __future__ import annotations
 
-from callbot.dialog import Digits, KeypadSpec, Piece, Prompt, Question, Script, Text, Understood
+from callbot.call.dialog import (
+    Digits,
+    KeypadSpec,
+    Piece,
+    Prompt,
+    Question,
+    Script,
+    Text,
+    Understood,
+)
 from callbot.nlu.address import extract_address
 from callbot.nlu.case_type import case_type_from_key, extract_case_type
 from callbot.nlu.correction import extract_correction
@@ -23,7 +32,7 @@ from callbot.nlu.phone import digits_from_keypad, extract_phone
 from callbot.nlu.place import extract_place, place_phrases
 from callbot.nlu.subject import extract_subject, subject_from_key
 from callbot.nlu.yes_no import extract_yes_no
-from callbot.place_prompts import place_prompt_names
+from callbot.speech.place_prompts import place_prompt_names
 
 # Below this, an extraction is "not understood" and the question is asked again.
 MIN_CONFIDENCE = 0.5

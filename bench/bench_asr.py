@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from asr_models import ensure  # noqa: E402
-from callbot.asr.upsample import downsample_16k_to_8k, pcm16_to_float  # noqa: E402
-from callbot.asr.vosk import VoskEngine  # noqa: E402
-from callbot.asr.whisper import WhisperEngine, normalise_text  # noqa: E402
-from callbot.audio_format import SAMPLE_RATE  # noqa: E402
+from callbot.speech.asr.upsample import downsample_16k_to_8k, pcm16_to_float  # noqa: E402
+from callbot.speech.asr.vosk import VoskEngine  # noqa: E402
+from callbot.speech.asr.whisper import WhisperEngine, normalise_text  # noqa: E402
+from telephony.audio_format import SAMPLE_RATE  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 VIENEU = "vieneu==3.8.3"
@@ -217,7 +217,7 @@ def bench_wer(engine: WhisperEngine, clips, band: str) -> tuple[WerResult, list[
     for ref, audio in clips:
         if band == "8 kHz":
             # Telephone band: what the engine gets from a call is 8 kHz, upsampled again.
-            from callbot.asr.upsample import upsample_8k_to_16k
+            from callbot.speech.asr.upsample import upsample_8k_to_16k
 
             audio = upsample_8k_to_16k(downsample_16k_to_8k(audio))
         started = time.perf_counter()

@@ -16,10 +16,10 @@ import statistics
 import time
 from pathlib import Path
 
-from callbot.asr.factory import build_engine
+from callbot.call.metrics import percentile
 from callbot.config import AsrSettings
-from callbot.metrics import percentile
-from callbot.wav import read_wav_8k
+from callbot.speech.asr.factory import build_engine
+from callbot.speech.wav import read_wav_8k
 
 CLIPS = Path(__file__).parents[1] / "callbot" / "simulation" / "speech" / "audio"
 SETTINGS = [(1, 2), (2, 1), (1, 1)]  # (workers, threads per decode)

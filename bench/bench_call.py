@@ -30,7 +30,7 @@ from callbot.loadtest.runner import CallPlacer, run_arrivals
 from callbot.loadtest.server import ServerUnderTest
 from callbot.server import build_prompts
 from callbot.simulation.scripts import load_scripts
-from callbot.store.factory import open_store
+from callbot.tickets.store.factory import open_store
 
 
 async def one_script(name: str, repeat: int, env: dict[str, str], work: Path) -> dict:

@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 
 from callbot.config import Settings
-from callbot.store.factory import open_store
-from callbot.tickets import utcnow
+from callbot.tickets.model import utcnow
+from callbot.tickets.store.factory import open_store
 from callbot.web.app import create_app
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import hash_password

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from callbot.audio_format import FRAME_BYTES
-from callbot.rebuffer import Rebuffer
-from callbot.recording import CallRecorder
-from callbot.vad import Endpointer
+from callbot.call.endpointer import Endpointer
+from callbot.call.rebuffer import Rebuffer
+from callbot.call.recording import CallRecorder
+from telephony.audio_format import FRAME_BYTES
 from telephony.audiosocket_protocol import AudioSocketConnection, encode_audio, encode_uuid
 from telephony.paced_writer import PacedWriter
 

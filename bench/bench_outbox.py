@@ -29,12 +29,12 @@ from ticket_helpers import call_ticket  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 from callbot.config import OutboxSettings  # noqa: E402
-from callbot.deliveries import DeliveryStatus  # noqa: E402
 from callbot.nlu.admin_units import districts_2021, wards_2025  # noqa: E402
-from callbot.outbox import OutboxWorker  # noqa: E402
-from callbot.routing import parse_rules, route, route_ticket  # noqa: E402
-from callbot.store.factory import open_store  # noqa: E402
-from callbot.tickets import Channel, Ticket, TicketStatus  # noqa: E402
+from callbot.tickets.deliveries import DeliveryStatus  # noqa: E402
+from callbot.tickets.model import Channel, Ticket, TicketStatus  # noqa: E402
+from callbot.tickets.outbox import OutboxWorker  # noqa: E402
+from callbot.tickets.routing import parse_rules, route, route_ticket  # noqa: E402
+from callbot.tickets.store.factory import open_store  # noqa: E402
 
 PG_URL = os.environ.get("CALLBOT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -27,9 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from callbot.store.base import TicketStore
-from callbot.store.factory import open_store
-from callbot.tickets import (
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     SlotSource,
@@ -38,6 +36,8 @@ from callbot.tickets import (
     Turn,
     TurnKind,
 )
+from callbot.tickets.store.base import TicketStore
+from callbot.tickets.store.factory import open_store
 
 PG_URL = os.environ.get("CALLBOT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SLOTS = ["case_type", "subject", "place", "household_size", "callback_number", "description"]

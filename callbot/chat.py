@@ -13,8 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from callbot.config import Settings
-from callbot.dialog import (
+from callbot.call.dialog import (
     Action,
     Ask,
     Dialog,
@@ -28,9 +27,9 @@ from callbot.dialog import (
     SetSlot,
     Silence,
 )
-from callbot.prompts import PromptLibrary
-from callbot.store.base import TicketStore
-from callbot.tickets import (
+from callbot.config import Settings
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     Channel,
@@ -40,6 +39,7 @@ from callbot.tickets import (
     TurnKind,
     utcnow,
 )
+from callbot.tickets.store.base import TicketStore
 
 KEYPAD = set("0123456789#*")
 
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.server import build_prompts, load_script
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     lines = _file_lines(args.script) if args.script else _stdin_lines()
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from callbot.config import ConfigError, Settings, describe, load_settings
-from callbot.prompts import PROJECT_ROOT
+from callbot.speech.prompts import PROJECT_ROOT
 
 EPILOG = """\
 settings: defaults < --config FILE (or $CALLBOT_CONFIG) < environment CALLBOT_SECTION_KEY
@@ -116,7 +116,10 @@ MODULE_COMMANDS = {
     "chat": ("callbot.chat", "the intake conversation in the terminal (files a real ticket)"),
     "loadtest": ("callbot.loadtest.cli", "simulated call load: figures, report, capacity"),
     "users": ("callbot.web.users_cli", "dashboard accounts: add, list, set-password, disable"),
-    "retention": ("callbot.retention", "purge recordings and personal data past their period"),
+    "retention": (
+        "callbot.tickets.retention",
+        "purge recordings and personal data past their period",
+    ),
     "outbox": ("callbot.outbox_cli", "agency deliveries: run the worker, list, retry"),
 }
 
@@ -174,9 +177,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prompts(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.prompts import PromptLibrary
     from callbot.server import build_prompts
     from callbot.simulation.scripts import SPEECH_DIR
+    from callbot.speech.prompts import PromptLibrary
 
     library = PromptLibrary(SPEECH_DIR) if args.speech else build_prompts(settings)
     if args.action == "list":
@@ -185,7 +188,7 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name:<24} {state:<9} {text}")
         return 0
     if not args.speech:
-        from callbot.place_prompts import write_place_texts
+        from callbot.speech.place_prompts import write_place_texts
 
         write_place_texts(library.prompts_dir)  # place names from the admin-unit data
         library.reload_texts()
@@ -200,7 +203,7 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.server import build_prompts
     from callbot.simulation.run import describe_result, simulate_calls
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     scripts = load_scripts(args.scripts or DEFAULT_SCRIPTS)
     store = None
@@ -227,7 +230,7 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     store = open_store(settings.store.url)
     await store.open()

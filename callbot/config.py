@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callbot.prompts import DEFAULT_PROMPTS_DIR, PROJECT_ROOT
-from callbot.vad import EndpointerSettings
+from callbot.call.endpointer import EndpointerSettings
+from callbot.speech.prompts import DEFAULT_PROMPTS_DIR, PROJECT_ROOT
 
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 

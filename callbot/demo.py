@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from callbot.config import Settings
-from callbot.prompts import PROJECT_ROOT
 from callbot.server import build_prompts
 from callbot.simulation.run import describe_result, simulate_calls
 from callbot.simulation.scripts import load_scripts
-from callbot.store.factory import open_store
+from callbot.speech.prompts import PROJECT_ROOT
+from callbot.tickets.store.factory import open_store
 
 READY = re.compile(rb"AudioSocket on [^:]+:(\d+)")
 

@@ -17,11 +17,11 @@ import signal
 from typing import TYPE_CHECKING
 
 from callbot.config import Settings
-from callbot.deliveries import DeliveryStatus
+from callbot.tickets.deliveries import DeliveryStatus
 
 if TYPE_CHECKING:  # heavy imports stay inside run(), as cli.py asks of subcommands
-    from callbot.routing import RoutingRules
-    from callbot.store.sql_store import SqlTicketStore
+    from callbot.tickets.routing import RoutingRules
+    from callbot.tickets.store.sql_store import SqlTicketStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +40,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.routing import RulesError, load_rules
-    from callbot.store.factory import open_store
+    from callbot.tickets.routing import RulesError, load_rules
+    from callbot.tickets.store.factory import open_store
 
     try:
         rules = load_rules(settings.routing.rules_file)
@@ -66,8 +66,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_worker(store: SqlTicketStore, rules: RoutingRules, settings: Settings) -> int:
-    from callbot.outbox import OutboxWorker
-    from callbot.routing import TicketPipeline
+    from callbot.tickets.outbox import OutboxWorker
+    from callbot.tickets.routing import TicketPipeline
 
     pipeline = TicketPipeline(store, rules)
     worker = OutboxWorker(store, rules, settings.outbox, pipeline=pipeline)
@@ -110,7 +110,7 @@ async def _retry(store: SqlTicketStore, args: argparse.Namespace) -> int:
 
 
 async def _route(store: SqlTicketStore, rules: RoutingRules, args: argparse.Namespace) -> int:
-    from callbot.routing import route_ticket
+    from callbot.tickets.routing import route_ticket
 
     if len(args.ids) != 1:
         print("callbot outbox route: name one ticket")

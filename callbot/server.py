@@ -12,20 +12,20 @@ from pathlib import Path
 
 import uvicorn
 
-from callbot.asr.base import AsrEngine
-from callbot.asr.factory import build_engine
-from callbot.asterisk_link import AsteriskLink
+from callbot.call.asterisk_link import AsteriskLink
+from callbot.call.dialog import Script
+from callbot.call.handback_queue import HandbackQueue
+from callbot.call.session import CallServices, CallSession
 from callbot.config import Settings
-from callbot.dialog import Script
-from callbot.handback_queue import HandbackQueue
-from callbot.outbox import Outbox, start_outbox
-from callbot.prompts import PromptLibrary
-from callbot.retention import RetentionJob, start_retention
-from callbot.session import CallServices, CallSession
-from callbot.store.base import TicketStore
-from callbot.store.factory import open_store
-from callbot.tickets import utcnow
-from callbot.tts import EspeakTts
+from callbot.speech.asr.base import AsrEngine
+from callbot.speech.asr.factory import build_engine
+from callbot.speech.prompts import PromptLibrary
+from callbot.speech.tts import EspeakTts
+from callbot.tickets.model import utcnow
+from callbot.tickets.outbox import Outbox, start_outbox
+from callbot.tickets.retention import RetentionJob, start_retention
+from callbot.tickets.store.base import TicketStore
+from callbot.tickets.store.factory import open_store
 from telephony.audiosocket_server import AudioSocketServer
 from telephony.frame_clock import FrameClock
 

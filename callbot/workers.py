@@ -85,7 +85,7 @@ async def _worker(settings: Settings, index: int, ready: Any) -> None:
 
 async def _close_stale_once(settings: Settings) -> None:
     from callbot.server import close_stale_calls
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     async with open_store(settings.store.url) as store:
         await close_stale_calls(store, settings)

@@ -14,7 +14,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 
-from callbot.audio_format import FRAME_MS
+from telephony.audio_format import FRAME_MS
 from telephony.audiosocket_protocol import FrameParser, Kind, encode_dtmf, encode_uuid
 from telephony.frame_clock import FrameClock
 from telephony.paced_writer import PacedWriter

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from callbot.audio_format import FRAME_MS
+from telephony.audio_format import FRAME_MS
 
 log = logging.getLogger(__name__)
 

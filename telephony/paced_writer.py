@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from callbot.audio_format import FRAME_BYTES, SILENCE_FRAME
+from telephony.audio_format import FRAME_BYTES, SILENCE_FRAME
 from telephony.audiosocket_protocol import HEADER_BYTES, Kind
 
 _AUDIO_HEADER = bytes((Kind.AUDIO,)) + FRAME_BYTES.to_bytes(2, "big")

@@ -25,9 +25,7 @@ from typing import Any
 import uvicorn
 
 from callbot.config import Settings
-from callbot.store.factory import open_store
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import (
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     SlotSource,
@@ -36,6 +34,8 @@ from callbot.tickets import (
     Turn,
     TurnKind,
 )
+from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.app import create_app
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import hash_password

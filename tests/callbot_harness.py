@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from callbot.asr.base import AsrEngine
 from callbot.config import Settings
 from callbot.server import Callbot, start_callbot
+from callbot.speech.asr.base import AsrEngine
 
 
 def callbot_settings(tmp_path: Path) -> Settings:

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def whisper_engine():
     """The offline default recogniser, loaded once for every test that needs it."""
-    from callbot.asr.factory import AsrSettings, build_engine
+    from callbot.speech.asr.factory import AsrSettings, build_engine
 
     engine = build_engine(AsrSettings(engine="whisper"))
     yield engine

@@ -18,8 +18,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from callbot.store.factory import open_store
-from callbot.store.sql_store import SqlTicketStore
+from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 PG_URL = os.environ.get("CALLBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ENGINES = ["sqlite", "postgres"]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from asr_models import ensure
-from callbot.asr.factory import AsrSettings, build_engine
-from callbot.asr.vosk import VoskEngine, has_dynamic_graph
-from callbot.audio_format import FRAME_BYTES
+from callbot.speech.asr.factory import AsrSettings, build_engine
+from callbot.speech.asr.vosk import VoskEngine, has_dynamic_graph
+from telephony.audio_format import FRAME_BYTES
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from asr_models import ensure, verify
-from callbot.asr.base import AsrEngine
-from callbot.asr.factory import AsrSettings, build_engine
-from callbot.asr.upsample import downsample_16k_to_8k, upsample_8k_to_16k
-from callbot.asr.whisper import WhisperEngine, normalise_text
-from callbot.audio_format import FRAME_BYTES
+from callbot.speech.asr.base import AsrEngine
+from callbot.speech.asr.factory import AsrSettings, build_engine
+from callbot.speech.asr.upsample import downsample_16k_to_8k, upsample_8k_to_16k
+from callbot.speech.asr.whisper import WhisperEngine, normalise_text
+from telephony.audio_format import FRAME_BYTES
 
 pytestmark = pytest.mark.slow
 

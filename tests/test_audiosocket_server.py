@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from callbot.tickets import CallEndReason, TurnKind
+from callbot.tickets.model import CallEndReason, TurnKind
 from telephony.audiosocket_protocol import (
     Kind,
     encode_audio,

@@ -19,7 +19,7 @@ import pytest
 from callbot.simulation.caller import CallerResult, CallerVoice, check_ticket, run_caller
 from callbot.simulation.ear import PromptEar
 from callbot.simulation.scripts import CallerScript, Reply, load_scripts
-from callbot.tickets import CallEndReason, Speaker, Ticket, TicketStatus, Turn, TurnKind
+from callbot.tickets.model import CallEndReason, Speaker, Ticket, TicketStatus, Turn, TurnKind
 from telephony.frame_clock import FrameClock
 
 try:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from callbot.tickets import Channel, Speaker
+from callbot.tickets.model import Channel, Speaker
 
 LINES = """nhà tôi hết gạo rồi
 1
@@ -39,7 +39,7 @@ def test_chat_files_a_complete_ticket_with_a_correction(tmp_path: Path):
 
     import asyncio
 
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     async def read():
         async with open_store(f"sqlite:///{db}") as store:

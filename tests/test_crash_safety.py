@@ -26,10 +26,10 @@ import httpx
 import pytest
 from webhook_receiver import WebhookReceiver
 
-from callbot.deliveries import DeliveryStatus
 from callbot.simulation.caller import CallerVoice
-from callbot.store.factory import open_store
-from callbot.tickets import CallEndReason, Channel, Speaker, Turn
+from callbot.tickets.deliveries import DeliveryStatus
+from callbot.tickets.model import CallEndReason, Channel, Speaker, Turn
+from callbot.tickets.store.factory import open_store
 from telephony.audiosocket_client import AudioSocketClient
 from telephony.frame_clock import FrameClock
 

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import (
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     SlotSource,
@@ -20,6 +19,7 @@ from callbot.tickets import (
     Turn,
     TurnKind,
 )
+from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard import overview
 from callbot.web.dashboard.accounts_store import AccountStore, DuplicateLoginError
 from callbot.web.dashboard.queries import ListQuery, export_tickets, list_page

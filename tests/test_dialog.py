@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ivr
-from callbot.dialog import (
+from callbot.call.dialog import (
     Ask,
     Dialog,
     Digits,
@@ -19,7 +19,7 @@ from callbot.dialog import (
     SetSlot,
     Silence,
 )
-from callbot.tickets import CallEndReason, SlotSource
+from callbot.tickets.model import CallEndReason, SlotSource
 
 
 def asked(actions) -> str | None:
@@ -293,6 +293,6 @@ def test_places_are_read_back_from_prerendered_pieces():
 
 
 def ivr_prompts():
-    from callbot.prompts import PromptLibrary
+    from callbot.speech.prompts import PromptLibrary
 
     return PromptLibrary()

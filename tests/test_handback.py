@@ -9,12 +9,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from callbot.asterisk_link import HANDBACK_VARIABLE, AsteriskLink
+from callbot.call.asterisk_link import HANDBACK_VARIABLE, AsteriskLink
+from callbot.call.handback_queue import HandbackQueue
 from callbot.config import AmiSettingsSection
-from callbot.handback_queue import HandbackQueue
 from callbot.server import operator_reached
-from callbot.store.factory import open_store
-from callbot.tickets import CallEndReason, CallRecord, EventKind, utcnow
+from callbot.tickets.model import CallEndReason, CallRecord, EventKind, utcnow
+from callbot.tickets.store.factory import open_store
 from telephony.ami_client import AmiClient, AmiSettings
 from telephony.correlation import CallerInfo
 from telephony.queue_watcher import QueueWatcher

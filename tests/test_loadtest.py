@@ -144,7 +144,7 @@ async def test_report_from_a_short_real_run(tmp_path: Path, whisper_engine) -> N
     from callbot.loadtest.runner import CallPlacer, run_arrivals
     from callbot.loadtest.server import ServerUnderTest
     from callbot.server import build_prompts
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     try:
         from callbot_harness import callbot_settings, running_callbot

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from callbot.call.metrics import CallMetrics
 from callbot.config import Settings
-from callbot.metrics import CallMetrics
-from callbot.store.factory import open_store
-from callbot.tickets import CallEndReason, CallRecord, utcnow
+from callbot.tickets.model import CallEndReason, CallRecord, utcnow
+from callbot.tickets.store.factory import open_store
 from callbot.web.app import create_app
 from callbot.web.metrics import AsrInFlight
 

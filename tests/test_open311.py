@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from ticket_helpers import CALLER_SLOTS, call_ticket
 
 from callbot.config import Settings
-from callbot.deliveries import DeliveryStatus
 from callbot.server import WebServer
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import Channel, TicketStatus
+from callbot.tickets.deliveries import DeliveryStatus
+from callbot.tickets.model import Channel, TicketStatus
+from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.open311 import router
 
 pytest_plugins = ["conftest_store"]

@@ -13,12 +13,12 @@ from ticket_helpers import call_ticket
 from webhook_receiver import WebhookReceiver
 
 from callbot.config import OutboxSettings
-from callbot.deliveries import DeliveryStatus
-from callbot.outbox import OutboxWorker, backoff_s, sign, verify_signature
-from callbot.routing import RoutingRules, TicketPipeline, parse_rules, route_ticket
-from callbot.store.factory import open_store
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import EventKind, utcnow
+from callbot.tickets.deliveries import DeliveryStatus
+from callbot.tickets.model import EventKind, utcnow
+from callbot.tickets.outbox import OutboxWorker, backoff_s, sign, verify_signature
+from callbot.tickets.routing import RoutingRules, TicketPipeline, parse_rules, route_ticket
+from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 pytest_plugins = ["conftest_store"]
 

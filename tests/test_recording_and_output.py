@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from callbot.audio_format import FRAME_BYTES, SILENCE_FRAME
-from callbot.recording import CallRecorder
+from callbot.call.recording import CallRecorder
+from telephony.audio_format import FRAME_BYTES, SILENCE_FRAME
 from telephony.audiosocket_protocol import FrameParser, Kind
 from telephony.frame_clock import FrameClock
 from telephony.paced_writer import PacedWriter

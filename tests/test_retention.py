@@ -13,10 +13,10 @@ import pytest
 from ticket_helpers import call_ticket
 
 from callbot.config import ConfigError, Settings
-from callbot.retention import RetentionPolicy, purge, start_retention
-from callbot.store.factory import open_store
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import EventKind, Speaker, TicketStatus, utcnow
+from callbot.tickets.model import EventKind, Speaker, TicketStatus, utcnow
+from callbot.tickets.retention import RetentionPolicy, purge, start_retention
+from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 pytest_plugins = ["conftest_store"]
 
@@ -99,7 +99,7 @@ async def test_dry_run_changes_nothing(store: SqlTicketStore, tmp_path: Path) ->
 
 
 async def test_calls_still_up_are_never_purged(store: SqlTicketStore, tmp_path: Path) -> None:
-    from callbot.tickets import CallRecord
+    from callbot.tickets.model import CallRecord
 
     await store.begin_call(CallRecord("live-call", utcnow(), caller_number="0909000000"))
     report = await purge(store, POLICY, recordings_dir=tmp_path, now=utcnow() + timedelta(days=999))

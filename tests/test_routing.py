@@ -9,9 +9,10 @@ import pytest
 from ticket_helpers import T0, call_ticket
 
 from callbot.config import RoutingSettings
-from callbot.deliveries import DeliveryStatus
 from callbot.nlu.admin_units import district_2021_to_wards_2025, districts_2021, wards_2025
-from callbot.routing import (
+from callbot.tickets.deliveries import DeliveryStatus
+from callbot.tickets.model import Channel, EventKind, SlotSource, SlotValue, Ticket, TicketStatus
+from callbot.tickets.routing import (
     RoutingRules,
     RulesError,
     TicketPipeline,
@@ -20,8 +21,7 @@ from callbot.routing import (
     route,
     route_ticket,
 )
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import Channel, EventKind, SlotSource, SlotValue, Ticket, TicketStatus
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 pytest_plugins = ["conftest_store"]
 

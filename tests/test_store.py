@@ -10,12 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from callbot.store.base import NotFoundError, StoreError, TicketFilter, TransitionError
-from callbot.store.factory import open_store
-from callbot.store.migrations import all_migrations
-from callbot.store.sql_store import SqlTicketStore
-from callbot.store.sqlite import SqliteTicketStore, split_statements
-from callbot.tickets import (
+from callbot.tickets.model import (
     STATUS_TRANSITIONS,
     CallEndReason,
     CallRecord,
@@ -27,6 +22,11 @@ from callbot.tickets import (
     Turn,
     TurnKind,
 )
+from callbot.tickets.store.base import NotFoundError, StoreError, TicketFilter, TransitionError
+from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.migrations import all_migrations
+from callbot.tickets.store.sql_store import SqlTicketStore
+from callbot.tickets.store.sqlite import SqliteTicketStore, split_statements
 
 # The store and store_url fixtures (each test runs once per engine).
 pytest_plugins = ["conftest_store"]
@@ -526,7 +526,7 @@ def test_sqlite_scripts_split_where_sqlite_says() -> None:
 
 
 def test_store_urls() -> None:
-    from callbot.store.factory import open_store as from_url
+    from callbot.tickets.store.factory import open_store as from_url
 
     assert isinstance(from_url("sqlite:///var/callbot.db"), SqliteTicketStore)
     assert from_url("sqlite:///var/callbot.db").path == Path("var/callbot.db")  # type: ignore[attr-defined]

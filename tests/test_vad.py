@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callbot.audio_format import FRAME_BYTES
-from callbot.rebuffer import Rebuffer
-from callbot.vad import (
+from callbot.call.endpointer import (
     Endpointer,
     EndpointerSettings,
     EndReason,
@@ -16,7 +14,9 @@ from callbot.vad import (
     SpeechEnded,
     SpeechStarted,
 )
-from callbot.wav import read_wav_8k
+from callbot.call.rebuffer import Rebuffer
+from callbot.speech.wav import read_wav_8k
+from telephony.audio_format import FRAME_BYTES
 
 SPEECH = Path(__file__).parents[1] / "callbot" / "simulation" / "speech" / "audio"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from callbot.loadtest.server import Scrape, ServerUnderTest, parse_metrics
-from callbot.store.factory import open_store
+from callbot.tickets.store.factory import open_store
 from telephony.audiosocket_client import AudioSocketClient
 from telephony.frame_clock import FrameClock
 

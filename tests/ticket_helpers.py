@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import (
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     SlotSource,
@@ -16,6 +15,7 @@ from callbot.tickets import (
     Turn,
     TurnKind,
 )
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 

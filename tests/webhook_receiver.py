@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from callbot.outbox import SIGNATURE_HEADER, verify_signature
+from callbot.tickets.outbox import SIGNATURE_HEADER, verify_signature
 
 
 class _Server(ThreadingHTTPServer):

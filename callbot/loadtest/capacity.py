@@ -19,9 +19,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from callbot.call.metrics import percentile
 from callbot.loadtest.runner import CallPlacer, ClosedLoop
 from callbot.loadtest.server import Scrape, ServerUnderTest, bucket_delta, histogram_quantile
-from callbot.metrics import percentile
 
 DEFAULT_LEVELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 200)
 

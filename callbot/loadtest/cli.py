@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from callbot.config import Settings
-from callbot.prompts import PROJECT_ROOT
+from callbot.speech.prompts import PROJECT_ROOT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +98,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.loadtest.server import ServerUnderTest
     from callbot.server import build_prompts
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     rng = random.Random(args.seed)
     mix = CallerMix(

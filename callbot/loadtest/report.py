@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from callbot.call.metrics import percentile
 from callbot.loadtest.runner import RunData
 from callbot.loadtest.server import bucket_delta, histogram_quantile
-from callbot.metrics import percentile
 
 LATENCY_BUDGET_S = 0.8
 

@@ -21,15 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callbot.call.metrics import percentile
 from callbot.loadtest.arrivals import ArrivalPlan
 from callbot.loadtest.caller import LiveLog, LoadCallResult, QuestionSpotter, run_load_call
 from callbot.loadtest.mix import Behaviour, CallerMix, PlannedCall
 from callbot.loadtest.server import Scrape, ServerUnderTest
-from callbot.metrics import percentile
-from callbot.prompts import PromptLibrary
 from callbot.simulation.caller import CallerVoice, check_ticket
 from callbot.simulation.ear import PromptEar
-from callbot.store.base import TicketStore
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.store.base import TicketStore
 from telephony.frame_clock import FrameClock
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from callbot.prompts import PROJECT_ROOT
+from callbot.speech.prompts import PROJECT_ROOT
 
 READY = re.compile(r"AudioSocket on ([^\s,]+):(\d+)")
 WEB = re.compile(r"web on (http://[^\s]+?)/?$")

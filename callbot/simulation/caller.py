@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callbot.prompts import PromptLibrary
 from callbot.simulation.ear import PromptEar
 from callbot.simulation.scripts import SPEECH_DIR, CallerScript, Reply
-from callbot.store.base import TicketStore
-from callbot.tickets import Ticket
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.model import Ticket
+from callbot.tickets.store.base import TicketStore
 from telephony.audiosocket_client import AudioSocketClient, BotHungUp
 from telephony.frame_clock import FrameClock
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callbot.prompts import PromptLibrary
+from callbot.speech.prompts import PromptLibrary
 
 SIGNATURE_SAMPLES = 24
 

@@ -6,11 +6,11 @@ import asyncio
 import itertools
 from collections.abc import Callable
 
-from callbot.prompts import PromptLibrary
 from callbot.simulation.caller import CallerResult, CallerVoice, check_ticket, run_caller
 from callbot.simulation.ear import PromptEar
 from callbot.simulation.scripts import CallerScript
-from callbot.store.base import TicketStore
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.store.base import TicketStore
 from telephony.frame_clock import FrameClock
 
 

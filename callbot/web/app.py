@@ -11,9 +11,9 @@ import secrets
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from callbot.call.metrics import CallMetrics
 from callbot.config import Settings
-from callbot.metrics import CallMetrics
-from callbot.store.base import TicketStore
+from callbot.tickets.store.base import TicketStore
 from callbot.web.dashboard import install as install_dashboard
 from callbot.web.metrics import install_metrics
 from callbot.web.open311 import router as open311_router

@@ -26,7 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from callbot.metrics import CallMetrics
+from callbot.call.metrics import CallMetrics
 
 log = logging.getLogger(__name__)
 

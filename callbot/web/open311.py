@@ -12,7 +12,7 @@ requests into the same ticket store, and anyone can follow them.
   unit the ticket is complete and routed at once like a finished call.
 
 Errors are the spec's list: ``[{"code": 400, "description": "…"}]`` with that HTTP status.
-Reads are public and show no personal data (``callbot.service_requests.public_request``).
+Reads are public and show no personal data (``callbot.tickets.service_requests.public_request``).
 XML is not offered.
 """
 
@@ -32,8 +32,9 @@ from fastapi.responses import JSONResponse
 
 from callbot.config import Settings
 from callbot.nlu.place import extract_place
-from callbot.routing import TicketPipeline, load_rules
-from callbot.service_requests import (
+from callbot.tickets.model import Channel, SlotSource, SlotValue, TicketStatus, utcnow
+from callbot.tickets.routing import TicketPipeline, load_rules
+from callbot.tickets.service_requests import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     SERVICES,
@@ -41,8 +42,7 @@ from callbot.service_requests import (
     public_request,
     service_notice,
 )
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import Channel, SlotSource, SlotValue, TicketStatus, utcnow
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 log = logging.getLogger(__name__)
 

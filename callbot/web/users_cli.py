@@ -55,8 +55,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.store.factory import open_store
-    from callbot.tickets import utcnow
+    from callbot.tickets.model import utcnow
+    from callbot.tickets.store.factory import open_store
     from callbot.web.dashboard.accounts_store import AccountStore, DuplicateLoginError
     from callbot.web.dashboard.auth import hash_password
     from callbot.web.dashboard.roles import Role

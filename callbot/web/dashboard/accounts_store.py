@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from callbot.store.sql_store import Row, SqlTicketStore, Tx, to_utc
+from callbot.tickets.store.sql_store import Row, SqlTicketStore, Tx, to_utc
 from callbot.web.dashboard.roles import Role, User
 
 

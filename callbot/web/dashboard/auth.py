@@ -32,7 +32,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from callbot.tickets import utcnow
+from callbot.tickets.model import utcnow
 from callbot.web.dashboard.accounts_store import AccountStore, SessionInfo
 from callbot.web.dashboard.errors import DashboardError, SignInRequired
 from callbot.web.dashboard.roles import User

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from callbot.store.sql_store import SqlTicketStore
+from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard.queries import is_postgres
 from callbot.web.dashboard.roles import User
 

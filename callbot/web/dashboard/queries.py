@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import Ticket, TicketStatus, utcnow
+from callbot.tickets.model import Ticket, TicketStatus, utcnow
+from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard.roles import User
 from callbot.web.dashboard.search import search_clause, search_words
 

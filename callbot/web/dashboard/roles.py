@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from callbot.tickets import Ticket
+from callbot.tickets.model import Ticket
 
 
 class Role(StrEnum):

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from callbot.store.base import NotFoundError, TransitionError
-from callbot.tickets import (
+from callbot.tickets.model import (
     STATUS_TRANSITIONS,
     SlotSource,
     SlotValue,
@@ -23,6 +22,7 @@ from callbot.tickets import (
     TurnKind,
     utcnow,
 )
+from callbot.tickets.store.base import NotFoundError, TransitionError
 from callbot.web.dashboard import labels
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import Session, checked_form, current_session

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from callbot.tickets import TicketStatus, utcnow
+from callbot.tickets.model import TicketStatus, utcnow
 from callbot.web.dashboard import labels
 from callbot.web.dashboard.auth import Session, current_session
 from callbot.web.dashboard.queries import (

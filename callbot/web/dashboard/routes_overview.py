@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from callbot.tickets import utcnow
+from callbot.tickets.model import utcnow
 from callbot.web.dashboard import charts, labels, overview
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import Session, current_session

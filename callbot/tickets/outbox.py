@@ -1,8 +1,8 @@
 """Delivering routed tickets to agencies' webhooks: a persistent, retried, signed outbox.
 
 Routing enqueues one row per (ticket, agency, routing version) in the store's ``outbox``
-table (``callbot.routing.route_ticket``). ``OutboxWorker`` claims due rows and POSTs each
-ticket as JSON (its Open311 fields plus ours, ``callbot.service_requests.agency_request``)
+table (``callbot.tickets.routing.route_ticket``). ``OutboxWorker`` claims due rows and POSTs each
+ticket as JSON (its Open311 fields plus ours, ``callbot.tickets.service_requests.agency_request``)
 with three headers:
 
 - ``Idempotency-Key: ticket-12/ubnd-770/v1`` — the same for every retry of one delivery, so
@@ -42,12 +42,12 @@ from datetime import timedelta
 import httpx
 
 from callbot.config import OutboxSettings, Settings
-from callbot.deliveries import Delivery
-from callbot.routing import RoutingRules, TicketPipeline, find_unit, load_rules, route
-from callbot.service_requests import agency_request
-from callbot.store.base import StoreError
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import utcnow
+from callbot.tickets.deliveries import Delivery
+from callbot.tickets.model import utcnow
+from callbot.tickets.routing import RoutingRules, TicketPipeline, find_unit, load_rules, route
+from callbot.tickets.service_requests import agency_request
+from callbot.tickets.store.base import StoreError
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from callbot.asr.base import Hypothesis
-from callbot.asr.upsample import pcm16_to_float, upsample_8k_to_16k
-from callbot.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
+from callbot.speech.asr.base import Hypothesis
+from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k
+from telephony.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
 

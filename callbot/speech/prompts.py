@@ -14,14 +14,14 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from callbot.audio_format import BYTES_PER_MS
-from callbot.dialog import Digits, Piece, Prompt, Text
-from callbot.tts import EspeakTts
-from callbot.wav import read_wav_8k, write_wav_8k
+from callbot.speech.pieces import Digits, Piece, Prompt, Text
+from callbot.speech.tts import EspeakTts
+from callbot.speech.wav import read_wav_8k, write_wav_8k
+from telephony.audio_format import BYTES_PER_MS
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROMPTS_DIR = PROJECT_ROOT / "prompts"
 DIGIT_GAP = bytes(60 * BYTES_PER_MS)  # between digits, so "0 9 0" is not one blur
 PIECE_GAP = bytes(150 * BYTES_PER_MS)

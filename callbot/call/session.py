@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from callbot.asr.base import AsrEngine, AsrStream, Hypothesis
-from callbot.audio_format import duration_ms
-from callbot.dialog import (
+from callbot.call.dialog import (
     Action,
     Ask,
     Dialog,
@@ -41,15 +39,23 @@ from callbot.dialog import (
     SetSlot,
     Silence,
 )
-from callbot.handback_queue import HandbackQueue, OperatorView
-from callbot.metrics import CallMetrics
+from callbot.call.endpointer import (
+    Endpointer,
+    EndpointerSettings,
+    NoSpeech,
+    SpeechEnded,
+    SpeechStarted,
+)
+from callbot.call.handback_queue import HandbackQueue, OperatorView
+from callbot.call.metrics import CallMetrics
+from callbot.call.rebuffer import Rebuffer
+from callbot.call.recording import CallRecorder
 from callbot.nlu.phone import check_phone
-from callbot.prompts import PromptLibrary
-from callbot.rebuffer import Rebuffer
-from callbot.recording import CallRecorder
-from callbot.store.base import StoreError, TicketStore
-from callbot.tickets import CallEndReason, CallRecord, Speaker, Ticket, Turn, TurnKind, utcnow
-from callbot.vad import Endpointer, EndpointerSettings, NoSpeech, SpeechEnded, SpeechStarted
+from callbot.speech.asr.base import AsrEngine, AsrStream, Hypothesis
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.model import CallEndReason, CallRecord, Speaker, Ticket, Turn, TurnKind, utcnow
+from callbot.tickets.store.base import StoreError, TicketStore
+from telephony.audio_format import duration_ms
 from telephony.audiosocket_protocol import (
     AudioReceived,
     AudioSocketConnection,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from callbot.audio_format import SAMPLE_RATE
-from callbot.resample import resample, to_pcm16
+from callbot.speech.resample import resample, to_pcm16
+from telephony.audio_format import SAMPLE_RATE
 
 
 class WavError(ValueError):

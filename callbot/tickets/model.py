@@ -163,7 +163,7 @@ class EventKind(StrEnum):
     STATUS_CHANGED = "status_changed"  # data: from, to, note
     ROUTED = "routed"  # data: agency, rule, expected_datetime
     CALLBACK_DONE = "callback_done"  # data: complete, note
-    # Issue 5 (outbox and retention, callbot/outbox.py and callbot/retention.py):
+    # Issue 5 (outbox and retention, callbot/tickets/outbox.py and callbot/tickets/retention.py):
     DELIVERY = "delivery"  # data: agency, outcome (delivered/failed), attempts, status_code
     PURGED = "purged"  # personal data removed by retention; data: what was removed
 

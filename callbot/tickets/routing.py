@@ -23,7 +23,6 @@ from pathlib import Path
 from string import Formatter
 from typing import Any
 
-from callbot.deliveries import AgencyTarget, Delivery
 from callbot.nlu.admin_units import (
     SCHEME_DISTRICT_2021,
     AdminUnit,
@@ -31,9 +30,10 @@ from callbot.nlu.admin_units import (
     districts_2021,
     wards_2025,
 )
-from callbot.store.base import TransitionError
-from callbot.store.sql_store import SqlTicketStore
-from callbot.tickets import Ticket, TicketStatus
+from callbot.tickets.deliveries import AgencyTarget, Delivery
+from callbot.tickets.model import Ticket, TicketStatus
+from callbot.tickets.store.base import TransitionError
+from callbot.tickets.store.sql_store import SqlTicketStore
 
 log = logging.getLogger(__name__)
 

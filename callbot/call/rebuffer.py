@@ -6,7 +6,7 @@ frame of a prompt), while webrtcvad wants exactly 10/20/30 ms. Keeps the remaind
 
 from __future__ import annotations
 
-from callbot.audio_format import FRAME_BYTES
+from telephony.audio_format import FRAME_BYTES
 
 
 class Rebuffer:

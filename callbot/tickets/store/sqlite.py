@@ -19,9 +19,9 @@ from typing import Any
 
 import aiosqlite
 
-from callbot.store.base import StoreError
-from callbot.store.migrations import all_migrations
-from callbot.store.sql_store import ConstraintError, Row, SqlTicketStore, Tx
+from callbot.tickets.store.base import StoreError
+from callbot.tickets.store.migrations import all_migrations
+from callbot.tickets.store.sql_store import ConstraintError, Row, SqlTicketStore, Tx
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from callbot.asr.base import Hypothesis
+from callbot.speech.asr.base import Hypothesis
 
 WINDOW = 10_000
 

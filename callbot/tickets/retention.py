@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from callbot.config import ConfigError, Settings
-from callbot.service_requests import PERSONAL_SLOTS
-from callbot.store.base import StoreError
-from callbot.store.sql_store import PurgeCandidate, SqlTicketStore
-from callbot.tickets import TicketStatus, utcnow
+from callbot.tickets.model import TicketStatus, utcnow
+from callbot.tickets.service_requests import PERSONAL_SLOTS
+from callbot.tickets.store.base import StoreError
+from callbot.tickets.store.sql_store import PurgeCandidate, SqlTicketStore
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _purge_command(
     args: argparse.Namespace, settings: Settings, policy: RetentionPolicy
 ) -> int:
-    from callbot.store.factory import open_store
+    from callbot.tickets.store.factory import open_store
 
     store = open_store(settings.store.url)
     await store.open()

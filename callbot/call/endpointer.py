@@ -14,7 +14,7 @@ from enum import Enum
 
 import webrtcvad
 
-from callbot.audio_format import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
+from telephony.audio_format import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
 
 
 @dataclass(frozen=True)

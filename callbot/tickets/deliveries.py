@@ -1,6 +1,6 @@
 """What the outbox stores: one delivery of one routed ticket to one agency.
 
-Kept apart from ``callbot.outbox`` (the worker, HTTP) so the ticket store can return these
+Kept apart from ``callbot.tickets.outbox`` (the worker, HTTP) so the ticket store can return these
 without importing an HTTP client.
 """
 

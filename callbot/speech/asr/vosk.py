@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from callbot.asr.base import Hypothesis
-from callbot.audio_format import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH
+from callbot.speech.asr.base import Hypothesis
+from telephony.audio_format import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
 

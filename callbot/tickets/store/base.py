@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from callbot.tickets import (
+from callbot.tickets.model import (
     CallEndReason,
     CallRecord,
     SlotValue,
@@ -68,7 +68,7 @@ class TicketStore(Protocol):
         """Set (or replace) one slot on the call's ticket, keeping the old value in history.
 
         Some slots also set a ticket field (``case_type`` → ``service_code``…): see
-        ``callbot.tickets.SLOT_TICKET_FIELDS``. ``actor`` is who set it (a supervisor's login
+        ``callbot.tickets.model.SLOT_TICKET_FIELDS``. ``actor`` is who set it (a supervisor's login
         when corrected on the dashboard).
         """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from callbot.store.base import DEFAULT_STORE_URL, StoreError, TicketStore
+from callbot.tickets.store.base import DEFAULT_STORE_URL, StoreError, TicketStore
 
 
 def open_store(url: str = DEFAULT_STORE_URL) -> TicketStore:
@@ -24,7 +24,7 @@ def open_store(url: str = DEFAULT_STORE_URL) -> TicketStore:
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        from callbot.store.sqlite import SqliteTicketStore
+        from callbot.tickets.store.sqlite import SqliteTicketStore
 
         # sqlite:///rel/path → "/rel/path" → "rel/path"; sqlite:////abs/path → "//abs/path".
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
@@ -32,7 +32,7 @@ def open_store(url: str = DEFAULT_STORE_URL) -> TicketStore:
             raise StoreError(f"bad SQLite store URL {url!r}: use sqlite:///path/to/file.db")
         return SqliteTicketStore(path)
     if parts.scheme in ("postgresql", "postgres"):
-        from callbot.store.postgres import PostgresTicketStore
+        from callbot.tickets.store.postgres import PostgresTicketStore
 
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)

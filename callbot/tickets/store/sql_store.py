@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, Self
 
-from callbot.deliveries import AgencyTarget, Delivery, DeliveryStatus, idempotency_key
-from callbot.store.base import NotFoundError, StoreError, TicketFilter, TransitionError
-from callbot.tickets import (
+from callbot.tickets.deliveries import AgencyTarget, Delivery, DeliveryStatus, idempotency_key
+from callbot.tickets.model import (
     SLOT_TICKET_FIELDS,
     STATUS_TRANSITIONS,
     CallEndReason,
@@ -36,6 +35,7 @@ from callbot.tickets import (
     TurnKind,
     utcnow,
 )
+from callbot.tickets.store.base import NotFoundError, StoreError, TicketFilter, TransitionError
 
 log = logging.getLogger(__name__)
 
@@ -628,7 +628,8 @@ class SqlTicketStore(ABC):
 
     # =====================================================================================
     # Issue 5: the agency outbox, Open311 requests filed over the web, retention.
-    # (callbot/outbox.py, callbot/web/open311.py, callbot/retention.py; docs/tickets.md)
+    # (callbot/tickets/outbox.py, callbot/web/open311.py, callbot/tickets/retention.py;
+    # docs/tickets.md)
     # =====================================================================================
 
     # --- Outbox -------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 ``ivr.py`` describes *what* to ask (a ``Script``: greeting, questions, readback, goodbye);
 this module decides *when*: retries, keypad fallback, silence, readback and correction,
 asking for a human. Because it only sees text and digits and only emits actions, the same
-flow serves a phone call (``callbot.session``), a text chat (``callbot chat``) and tests.
+flow serves a phone call (``callbot.call.session``), a text chat (``callbot chat``) and tests.
 """
 
 from __future__ import annotations
@@ -12,33 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from callbot.tickets import CallEndReason, SlotSource, SlotValue
+from callbot.speech.pieces import Digits, Piece, Prompt, Text
+from callbot.tickets.model import CallEndReason, SlotSource, SlotValue
 
-# ── What the dialog says ────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A pre-rendered prompt from prompts/, by name."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Digits:
-    """Digits read one by one from pre-rendered pieces (phone numbers, ticket numbers)."""
-
-    digits: str
-
-
-@dataclass(frozen=True)
-class Text:
-    """Free text that has no pre-rendered piece: spoken by the TTS engine."""
-
-    text: str
-
-
-Piece = Prompt | Digits | Text
+__all__ = ["Digits", "Piece", "Prompt", "Text"]  # the vocabulary ivr.py writes its script in
 
 
 # ── Events the dialog reacts to ─────────────────────────────────────────────────────────

@@ -11,8 +11,8 @@ import logging
 
 from asr_models.fetch import ensure
 from asr_models.registry import default_for, get
-from callbot.asr.base import AsrEngine
 from callbot.config import AsrSettings
+from callbot.speech.asr.base import AsrEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def build_engine(settings: AsrSettings | None = None) -> AsrEngine:
     model_dir = ensure(spec.name, s.models_dir or None)
     log.info("ASR: %s with %s (%s)", s.engine, spec.name, model_dir)
     if s.engine == "whisper":
-        from callbot.asr.whisper import WhisperEngine
+        from callbot.speech.asr.whisper import WhisperEngine
 
         return WhisperEngine(
             model_dir,
@@ -34,7 +34,7 @@ def build_engine(settings: AsrSettings | None = None) -> AsrEngine:
             language=s.language,
             window_pad_s=s.window_pad_s or None,  # 0: the standard 30 s window
         )
-    from callbot.asr.vosk import VoskEngine
+    from callbot.speech.asr.vosk import VoskEngine
 
     # Vosk decodes every stream in one pool: its size is the total decoding threads.
     return VoskEngine(model_dir, threads=s.workers * s.threads)

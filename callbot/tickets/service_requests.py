@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from callbot.tickets import Ticket, TicketStatus
+from callbot.tickets.model import Ticket, TicketStatus
 
 
 @dataclass(frozen=True)

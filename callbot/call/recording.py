@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from callbot.audio_format import FRAME_BYTES, SAMPLE_RATE, SAMPLE_WIDTH
+from telephony.audio_format import FRAME_BYTES, SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
 
