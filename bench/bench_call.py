@@ -28,8 +28,8 @@ from callbot.loadtest.arrivals import ArrivalPlan
 from callbot.loadtest.mix import CallerMix
 from callbot.loadtest.runner import CallPlacer, run_arrivals
 from callbot.loadtest.server import ServerUnderTest
-from callbot.server import build_prompts
 from callbot.simulation.scripts import load_scripts
+from callbot.speech.prompts import prompt_library
 from callbot.tickets.store.factory import open_store
 
 
@@ -39,7 +39,7 @@ async def one_script(name: str, repeat: int, env: dict[str, str], work: Path) ->
     store = open_store(f"sqlite:///{work / name / 'callbot.db'}")
     await store.open()
     mix = CallerMix(load_scripts(), script_weights=f"{name}=1", rng=random.Random(1))
-    placer = CallPlacer(server, build_prompts(settings), mix, store)
+    placer = CallPlacer(server, prompt_library(settings.prompts), mix, store)
     try:
         await asyncio.sleep(1.0)  # let start-up work settle
         server.refresh_workers()

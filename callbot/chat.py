@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.server import build_prompts, load_script
+    from callbot.server import load_script
+    from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
 
     lines = _file_lines(args.script) if args.script else _stdin_lines()
@@ -58,7 +59,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(settings.store.url)
         await store.open()
         try:
-            ticket = await chat(store, build_prompts(settings), load_script(), lines, print)
+            ticket = await chat(
+                store, prompt_library(settings.prompts), load_script(), lines, print
+            )
         finally:
             await store.close()
         state = "complete" if ticket.complete else "incomplete"

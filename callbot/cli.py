@@ -145,9 +145,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "serve":
-            from callbot.server import serve_forever
+            if args.workers > 1:  # several processes on one AudioSocket port
+                from callbot.workers import serve_workers
 
-            asyncio.run(serve_forever(settings, workers=args.workers))
+                asyncio.run(serve_workers(settings, args.workers))
+            else:
+                from callbot.server import serve_forever
+
+                asyncio.run(serve_forever(settings))
             return 0
         case "simulate":
             return asyncio.run(_simulate(args, settings))
@@ -177,11 +182,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prompts(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.server import build_prompts
     from callbot.simulation.scripts import SPEECH_DIR
-    from callbot.speech.prompts import PromptLibrary
+    from callbot.speech.prompts import PromptLibrary, prompt_library
 
-    library = PromptLibrary(SPEECH_DIR) if args.speech else build_prompts(settings)
+    library = PromptLibrary(SPEECH_DIR) if args.speech else prompt_library(settings.prompts)
     if args.action == "list":
         for name, text in library.texts.items():
             state = "rendered" if library.audio_path(name).exists() else "MISSING"
@@ -200,9 +204,9 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.server import build_prompts
     from callbot.simulation.run import describe_result, simulate_calls
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
+    from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
 
     scripts = load_scripts(args.scripts or DEFAULT_SCRIPTS)
@@ -215,7 +219,7 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
             scripts,
             host=args.host,
             port=args.port or settings.audiosocket.port,
-            prompts=build_prompts(settings),
+            prompts=prompt_library(settings.prompts),
             store=store,
             calls=args.calls,
             concurrency=args.concurrency,

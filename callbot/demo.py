@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 from callbot.config import Settings
-from callbot.server import build_prompts
 from callbot.simulation.run import describe_result, simulate_calls
 from callbot.simulation.scripts import load_scripts
-from callbot.speech.prompts import PROJECT_ROOT
+from callbot.speech.prompts import PROJECT_ROOT, prompt_library
 from callbot.tickets.store.factory import open_store
 
 READY = re.compile(rb"AudioSocket on [^:]+:(\d+)")
@@ -61,7 +60,7 @@ async def run_demo(settings: Settings, *, calls: int, concurrency: int, var_dir:
         await store.open()
         try:
             results = await simulate_calls(
-                scripts, host="127.0.0.1", port=port, prompts=build_prompts(settings),
+                scripts, host="127.0.0.1", port=port, prompts=prompt_library(settings.prompts),
                 store=store, calls=total, concurrency=concurrency,
                 on_result=lambda r: print("  " + describe_result(r), flush=True),
             )  # fmt: skip

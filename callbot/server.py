@@ -19,8 +19,7 @@ from callbot.call.session import CallServices, CallSession
 from callbot.config import Settings
 from callbot.speech.asr.base import AsrEngine
 from callbot.speech.asr.factory import build_engine
-from callbot.speech.prompts import PromptLibrary
-from callbot.speech.tts import EspeakTts
+from callbot.speech.prompts import prompt_library
 from callbot.tickets.model import utcnow
 from callbot.tickets.outbox import Outbox, start_outbox
 from callbot.tickets.retention import RetentionJob, start_retention
@@ -36,13 +35,6 @@ def load_script() -> Script:
     import ivr  # the city's script; imported late so a syntax error there names the file
 
     return ivr.SCRIPT
-
-
-def build_prompts(settings: Settings) -> PromptLibrary:
-    p = settings.prompts
-    tts = EspeakTts(voice=p.tts_voice, cache_dir=Path(p.tts_cache_dir))
-    override = Path(p.override_dir) if p.override_dir else None
-    return PromptLibrary(Path(p.dir), tts=tts, override_dir=override)
 
 
 def build_asr(settings: Settings) -> AsrEngine:
@@ -139,7 +131,7 @@ async def start_callbot(
         await store.open()
     if close_stale:
         await close_stale_calls(store, settings)
-    prompts = build_prompts(settings)
+    prompts = prompt_library(settings.prompts)
     prompts.preload()
     if asr is None:
         asr = await asyncio.to_thread(build_asr, settings)
@@ -234,13 +226,9 @@ def operator_reached(store: TicketStore, wait_s: float = 10.0):
     return reached
 
 
-async def serve_forever(settings: Settings, workers: int = 1) -> None:
-    """``callbot serve``: run until SIGINT/SIGTERM, then let calls finish (tickets kept)."""
-    if workers > 1:  # several processes on one AudioSocket port: callbot/workers.py
-        from callbot.workers import serve_workers
-
-        await serve_workers(settings, workers)
-        return
+async def serve_forever(settings: Settings) -> None:
+    """``callbot serve``: run until SIGINT/SIGTERM, then let calls finish (tickets kept).
+    Several processes on one port: ``callbot.workers.serve_workers``."""
     bot = await start_callbot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,14 +16,12 @@ import contextlib
 import inspect
 import itertools
 import logging
-import os
-import random
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from telephony.ami_actions import AmiActions
 from telephony.ami_protocol import (
-    DEFAULT_MAX_PACKET_SIZE,
     AmiConnection,
     AmiProtocolError,
     Banner,
@@ -32,95 +30,24 @@ from telephony.ami_protocol import (
     Packet,
     encode_action,
 )
+from telephony.ami_settings import (
+    AmiConnectionLost,
+    AmiError,
+    AmiException,
+    AmiLoginError,
+    AmiSettings,
+    AmiTimeout,
+)
+
+__all__ = [
+    "AmiClient", "AmiConnectionLost", "AmiError", "AmiException", "AmiLoginError",
+    "AmiSettings", "AmiTimeout",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[Packet], object]
 ResyncHook = Callable[[], Awaitable[None]]
-
-
-@dataclass
-class AmiSettings:
-    """Connection settings a config loader fills; ``secret`` never appears in repr/logs."""
-
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = "callbot"
-    secret: str = field(default="", repr=False)
-    # Read classes we want events for: queue events are class "agent", our UserEvent "user".
-    events: str = "agent,user"
-    ping_interval_s: float = 20.0
-    action_timeout_s: float = 5.0
-    connect_timeout_s: float = 5.0
-    reconnect_initial_s: float = 0.5
-    reconnect_max_s: float = 30.0
-    reconnect_factor: float = 2.0
-    # Spread reconnects of several callbot machines so they don't hit Asterisk together.
-    reconnect_jitter: float = 0.1
-    max_packet_size: int = DEFAULT_MAX_PACKET_SIZE
-
-    @classmethod
-    def from_env(cls, prefix: str = "CALLBOT_AMI_", **overrides: object) -> AmiSettings:
-        """Read ``<prefix>HOST``, ``PORT``, ``USERNAME``, ``SECRET``, ``EVENTS``,
-        ``PING_INTERVAL_S`` from the environment; keyword overrides win."""
-        env = os.environ
-        values: dict[str, object] = {}
-        for name, conv in (
-            ("host", str),
-            ("port", int),
-            ("username", str),
-            ("secret", str),
-            ("events", str),
-            ("ping_interval_s", float),
-            ("action_timeout_s", float),
-        ):
-            raw = env.get(prefix + name.upper())
-            if raw is not None:
-                values[name] = conv(raw)
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
-
-    def backoff_delays(self) -> Iterator[float]:
-        """Infinite iterator of reconnect delays: initial, ×factor, … capped at max."""
-        delay = self.reconnect_initial_s
-        while True:
-            jitter = 1.0 + random.uniform(-self.reconnect_jitter, self.reconnect_jitter)
-            yield max(0.0, min(delay, self.reconnect_max_s) * jitter)
-            delay = min(delay * self.reconnect_factor, self.reconnect_max_s)
-
-
-class AmiException(Exception):
-    """Base of every error this client raises."""
-
-
-class AmiError(AmiException):
-    """Asterisk answered ``Response: Error``; ``message`` is Asterisk's own text."""
-
-    def __init__(self, action: str, message: str, packet: Packet | None = None) -> None:
-        super().__init__(f"AMI action {action} failed: {message}")
-        self.action = action
-        self.message = message
-        self.packet = packet
-
-
-class AmiLoginError(AmiError):
-    """Login refused (wrong user/secret, or the source address is not permitted)."""
-
-
-class AmiTimeout(AmiException, TimeoutError):
-    """No (complete) response to an action within its timeout."""
-
-    def __init__(self, action: str, action_id: str, timeout: float) -> None:
-        super().__init__(
-            f"AMI action {action} (ActionID {action_id}) got no response within {timeout:g} s"
-        )
-        self.action = action
-        self.action_id = action_id
-        self.timeout = timeout
-
-
-class AmiConnectionLost(AmiException, ConnectionError):
-    """The link to Asterisk is down (dropped, closed, or not yet connected)."""
 
 
 @dataclass
@@ -148,7 +75,7 @@ class _Link:
         self.tasks: list[asyncio.Task[None]] = []
 
 
-class AmiClient:
+class AmiClient(AmiActions):
     """Asyncio AMI client. ``await connect()`` once, ``await close()`` at the end."""
 
     def __init__(self, settings: AmiSettings) -> None:
@@ -510,46 +437,3 @@ class AmiClient:
                 return
             except AmiException:
                 return
-
-    # ---------------------------------------------------------------- helpers
-
-    async def ping(self, *, timeout: float | None = None) -> Packet:
-        return await self.action("Ping", timeout=timeout)
-
-    async def queue_status(self, queue: str | None = None) -> list[Packet]:
-        """QueueParams / QueueMember / QueueEntry events for one queue (or all)."""
-        return await self.list_action("QueueStatus", {"Queue": queue} if queue else None)
-
-    async def queue_withdraw_caller(
-        self, queue: str, caller_channel: str, withdraw_info: str | None = None
-    ) -> Packet:
-        """Make ``Queue()`` return for this caller with ``QUEUESTATUS=WITHDRAW``."""
-        fields = {"Queue": queue, "Caller": caller_channel}
-        if withdraw_info is not None:
-            fields["WithdrawInfo"] = withdraw_info
-        return await self.action("QueueWithdrawCaller", fields)
-
-    async def set_var(self, channel: str, name: str, value: str) -> Packet:
-        """Set a channel variable, e.g. ``CALLBOT_HANDBACK=1`` before the bot hangs up."""
-        return await self.action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
-
-    async def hangup(self, channel: str, cause: int | None = None) -> Packet:
-        fields: dict[str, object] = {"Channel": channel}
-        if cause is not None:
-            fields["Cause"] = cause
-        return await self.action("Hangup", fields)
-
-    async def mix_monitor_start(
-        self, channel: str, file: str, options: str | None = None
-    ) -> Packet:
-        """Start recording the channel (needs write class ``system``)."""
-        fields: dict[str, object] = {"Channel": channel, "File": file}
-        if options:
-            fields["options"] = options
-        return await self.action("MixMonitor", fields)
-
-    async def mix_monitor_stop(self, channel: str, mixmonitor_id: str | None = None) -> Packet:
-        fields: dict[str, object] = {"Channel": channel}
-        if mixmonitor_id:
-            fields["MixMonitorID"] = mixmonitor_id
-        return await self.action("StopMixMonitor", fields)

@@ -143,7 +143,7 @@ async def test_report_from_a_short_real_run(tmp_path: Path, whisper_engine) -> N
     from callbot.loadtest import report
     from callbot.loadtest.runner import CallPlacer, run_arrivals
     from callbot.loadtest.server import ServerUnderTest
-    from callbot.server import build_prompts
+    from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
 
     try:
@@ -168,7 +168,7 @@ async def test_report_from_a_short_real_run(tmp_path: Path, whisper_engine) -> N
         )
         store = open_store(settings.store.url)
         await store.open()
-        placer = CallPlacer(server, build_prompts(settings), mix, store)
+        placer = CallPlacer(server, prompt_library(settings.prompts), mix, store)
         try:
             data = await run_arrivals(
                 server, burst_arrivals(3, spread_s=1.0, rng=random.Random(2)), placer,

@@ -12,152 +12,34 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from callbot.call.script import (
+    Action,
+    Ask,
+    DialogEvent,
+    End,
+    HandBack,
+    HandBackFailed,
+    Heard,
+    KeypadSpec,
+    MissingSlot,
+    OperatorFree,
+    Pressed,
+    Question,
+    Say,
+    Script,
+    SetSlot,
+    Silence,
+    Understood,
+)
 from callbot.speech.pieces import Digits, Piece, Prompt, Text
 from callbot.tickets.model import CallEndReason, SlotSource, SlotValue
 
-__all__ = ["Digits", "Piece", "Prompt", "Text"]  # the vocabulary ivr.py writes its script in
-
-
-# ── Events the dialog reacts to ─────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Heard:
-    text: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Pressed:
-    digits: str  # one key for menus, several (ended by # or a pause) for numbers
-
-
-@dataclass(frozen=True)
-class Silence:
-    pass
-
-
-@dataclass(frozen=True)
-class OperatorFree:
-    """A human operator became available while the bot holds the call."""
-
-
-@dataclass(frozen=True)
-class HandBackFailed:
-    """The hand-back could not be made (channel unknown, AMI refused): the caller is still
-    with the bot and must not be told they are being transferred."""
-
-
-DialogEvent = Heard | Pressed | Silence | OperatorFree | HandBackFailed
-
-
-# ── Actions the dialog emits ────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class KeypadSpec:
-    max_digits: int = 1  # 1 for menus; a number is ended by # or max_digits
-
-
-@dataclass(frozen=True)
-class Say:
-    pieces: tuple[Piece, ...]
-
-
-@dataclass(frozen=True)
-class Ask:
-    """Say the pieces, then wait for speech or keys."""
-
-    pieces: tuple[Piece, ...]
-    slot: str | None
-    phrases: tuple[str, ...] = ()  # what a constrained recogniser may expect
-    keypad: KeypadSpec | None = None
-    speech: bool = True  # False once the question fell back to keypad only
-    barge_in: bool = True
-
-
-@dataclass(frozen=True)
-class SetSlot:
-    slot: SlotValue
-
-
-@dataclass(frozen=True)
-class MissingSlot:
-    name: str
-    why: str
-
-
-@dataclass(frozen=True)
-class End:
-    reason: CallEndReason
-    complete: bool
-
-
-@dataclass(frozen=True)
-class HandBack:
-    """Return the caller to the human queue. The session first marks the channel over AMI;
-    only once that worked does it say ``pieces`` ("I am transferring you") and end the
-    AudioSocket. If it failed, the dialog gets :class:`HandBackFailed` instead."""
-
-    pieces: tuple[Piece, ...] = ()
-
-
-Action = Say | Ask | SetSlot | MissingSlot | End | HandBack
-
-
-# ── The script that ivr.py fills in ─────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Understood:
-    value: str
-    confidence: float
-    heard: str = ""
-
-
-Understander = Callable[[str], Understood | None]
-
-
-@dataclass(frozen=True)
-class Question:
-    slot: str
-    prompt: str  # prompt name asked first
-    understand: Understander  # speech text → value
-    from_keys: Understander | None = None  # keypad digits → value
-    keypad: KeypadSpec | None = None
-    keypad_prompt: str | None = None  # asked after failed speech tries, keys only
-    retry_prompt: str = "retry"
-    phrases: tuple[str, ...] = ()
-    required: bool = True
-    readback: Callable[[str], tuple[Piece, ...]] = lambda value: (Text(value),)
-    correction_key: str | None = None  # keypad digit that picks this field at readback
-    # Asked first when the network already knows a value for this slot ("can we call you
-    # back on the number you are calling from?"): yes takes it, no asks the question.
-    offer_prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class Script:
-    greeting: tuple[Piece, ...]
-    questions: tuple[Question, ...]
-    readback_intro: str  # "Xin nhắc lại thông tin…"
-    confirm_prompt: str  # "Đúng bấm 1, sai bấm 2"
-    which_field_prompt: str  # "Thông tin nào chưa đúng?"
-    goodbye: Callable[[int | None], tuple[Piece, ...]]  # ticket id → pieces
-    goodbye_incomplete: Callable[[int | None], tuple[Piece, ...]]
-    no_input_goodbye: tuple[Piece, ...]
-    handback_prompt: tuple[Piece, ...]
-    no_operator_prompt: tuple[Piece, ...]
-    # Said when a hand-back could not be made: an operator will call back instead.
-    handback_failed_prompt: tuple[Piece, ...]
-    understand_yes_no: Understander  # → "yes" / "no"
-    wants_human: Callable[[str], bool]
-    which_field: Callable[[str], str | None]  # "sai địa chỉ" → "place"
-    human_key: str = "0"
-    speech_tries: int = 2  # failed speech answers before the keypad fallback
-    keypad_tries: int = 2
-    silences_before_goodbye: int = 3  # in a row, whatever the questions
-    max_corrections: int = 2
+# The dialog is where callers and ivr.py find the whole vocabulary, in one import.
+__all__ = [
+    "Action", "Ask", "Dialog", "DialogEvent", "Digits", "End", "HandBack", "HandBackFailed",
+    "Heard", "KeypadSpec", "MissingSlot", "OperatorFree", "Piece", "Pressed", "Prompt",
+    "Question", "Say", "Script", "SetSlot", "Silence", "Text", "Understood",
+]  # fmt: skip
 
 
 class Phase(Enum):

@@ -96,8 +96,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.loadtest.mix import CallerMix
     from callbot.loadtest.runner import CallPlacer, run_arrivals
     from callbot.loadtest.server import ServerUnderTest
-    from callbot.server import build_prompts
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
+    from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
 
     rng = random.Random(args.seed)
@@ -153,7 +153,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     if store_url and not args.no_check:
         store = open_store(store_url)
         await store.open()
-    placer = CallPlacer(server, build_prompts(settings), mix, store)
+    placer = CallPlacer(server, prompt_library(settings.prompts), mix, store)
     label_settings = {
         "rate": None if args.capacity or args.burst else args.rate,
         "burst": args.burst,

@@ -13,11 +13,15 @@ import logging
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from callbot.speech.pieces import Digits, Piece, Prompt, Text
 from callbot.speech.tts import EspeakTts
 from callbot.speech.wav import read_wav_8k, write_wav_8k
 from telephony.audio_format import BYTES_PER_MS
+
+if TYPE_CHECKING:  # config imports this module for its defaults
+    from callbot.config import PromptSettings
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +130,10 @@ class PromptLibrary:
             self._audio.pop(name, None)
             written.append(path)
         return written
+
+
+def prompt_library(settings: PromptSettings) -> PromptLibrary:
+    """The prompt library the settings describe: folder, override folder, TTS voice."""
+    tts = EspeakTts(voice=settings.tts_voice, cache_dir=Path(settings.tts_cache_dir))
+    override = Path(settings.override_dir) if settings.override_dir else None
+    return PromptLibrary(Path(settings.dir), tts=tts, override_dir=override)

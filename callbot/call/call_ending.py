@@ -1,0 +1,87 @@
+"""How a call ends: the goodbye played out and the hangup frame, the call given back to the
+operators, and the ``finally`` that closes the recording and the ticket whatever ended the
+call (goodbye, hang-up, garbage on the wire, our own bug, shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from callbot.call.call_state import FINAL_DECODE_TIMEOUT_S, CallState
+from callbot.tickets.model import CallEndReason, Speaker, TurnKind, utcnow
+from callbot.tickets.store.base import StoreError
+from telephony.audiosocket_protocol import (
+    AudioSocketError,
+    encode_hangup,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CallEnding(CallState):
+    # ── endings ──────────────────────────────────────────────────────────────────────────
+
+    async def _play_out(self) -> None:
+        """Wait until everything queued has been said."""
+        if self.out is not None:
+            while self.out.playing:
+                playback = self._current_playback
+                if playback is None:
+                    break
+                await self._wait_playback(playback)
+
+    async def _hang_up(self) -> None:
+        """Let the goodbye play out, then send a hangup frame (control returns to dialplan)."""
+        await self._play_out()
+        self._stop_output()
+        if not self.writer.is_closing():
+            self.writer.write(encode_hangup())
+            with contextlib.suppress(ConnectionError):
+                await self.writer.drain()
+
+    async def _return_to_operators(self, call_id: str) -> None:
+        """Give the call back untouched: marked for the operators' queue when AMI can."""
+        if self.s.callers is not None and self.s.on_handback is not None:
+            info = await self.s.callers.wait_for(call_id, self.s.correlation_wait_s)
+            try:
+                await self.s.on_handback(call_id, info)
+            except Exception:
+                log.exception("call %s: could not mark it for the operators", call_id)
+        await self._hang_up()
+
+    async def _protocol_error(self, error: AudioSocketError) -> None:
+        self._end_reason = CallEndReason.PROTOCOL_ERROR
+        await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
+
+    async def _finish(self) -> None:
+        self._wait_for_operator(False)
+        self._stop_output()
+        self.endpointer.stop()
+        if self._asr_stream is not None and self.call_id is not None:
+            await self._decode_final()  # the caller hung up mid-sentence: keep what was said
+        if self._decodes:  # a sentence finished just before the hang-up: keep its text
+            await asyncio.wait(set(self._decodes), timeout=FINAL_DECODE_TIMEOUT_S)
+        if self._background:  # turns written from frame callbacks, caller info
+            await asyncio.wait(set(self._background), timeout=5.0)
+        if self.recorder is not None:
+            self.recorder.close()
+            if self.recorder.failed:
+                await self._turn(
+                    Speaker.SYSTEM, TurnKind.EVENT, f"recording failed: {self.recorder.failed}"
+                )
+        if not self.writer.is_closing():
+            self.writer.close()
+        reason = self._end_reason or CallEndReason.CALLER_HANGUP
+        if self.call_id is not None and self.ticket is not None:
+            try:
+                self.ticket = await self.s.store.end_call(
+                    self.call_id, ended_at=utcnow(), reason=reason, complete=self._complete
+                )
+                if self.s.after_call is not None:
+                    await self.s.after_call(self.ticket)
+            except StoreError:
+                log.exception("call %s: could not close its ticket", self.call_id)
+        self.s.metrics.call_ended(reason.value, self._complete)
+        log.info("call %s ended: %s, complete=%s", self.call_id, reason.value, self._complete)

@@ -1,0 +1,196 @@
+"""What one call holds, and the helpers every part of the call path shares.
+
+A call is driven by three parts that share this state (``callbot.call.session`` joins them):
+the frame path (``frame_path.py``: bytes in, frames to the endpointer and recogniser, the
+20 ms tick), the dialog loop (``session.py``) and the ending (``call_ending.py``: hang-up,
+hand-back, closing the recording and the ticket whatever happened).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from callbot.call.dialog import (
+    Ask,
+    Dialog,
+    HandBackFailed,
+    Heard,
+    OperatorFree,
+    Pressed,
+    Script,
+    Silence,
+)
+from callbot.call.endpointer import (
+    Endpointer,
+    EndpointerSettings,
+)
+from callbot.call.handback_queue import HandbackQueue, OperatorView
+from callbot.call.metrics import CallMetrics
+from callbot.call.rebuffer import Rebuffer
+from callbot.call.recording import CallRecorder
+from callbot.speech.asr.base import AsrEngine, AsrStream
+from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.model import CallEndReason, Speaker, Ticket, Turn, TurnKind, utcnow
+from callbot.tickets.store.base import StoreError, TicketStore
+from telephony.audiosocket_protocol import (
+    AudioSocketConnection,
+)
+from telephony.frame_clock import FrameClock
+from telephony.paced_writer import PacedWriter, Playback
+
+log = logging.getLogger(__name__)
+
+READ_BYTES = 4096
+# After the caller hangs up mid-sentence we still decode what they said, but not forever.
+FINAL_DECODE_TIMEOUT_S = 10.0
+
+
+class CallerLookup(Protocol):
+    """What the network knows about a call (telephony.correlation.CallerDirectory)."""
+
+    async def wait_for(self, uuid: str, timeout: float) -> object | None: ...
+
+
+@dataclass
+class CallServices:
+    """What every call in the process shares: models, store, prompts, the clock."""
+
+    store: TicketStore
+    asr: AsrEngine
+    prompts: PromptLibrary
+    clock: FrameClock
+    script: Script
+    endpointer: EndpointerSettings = field(default_factory=EndpointerSettings)
+    recordings_dir: Path | None = None
+    keypad_digit_timeout_s: float = 3.0
+    max_call_s: float = 600.0
+    uuid_timeout_s: float = 5.0
+    max_payload: int = 4096
+    callers: CallerLookup | None = None
+    correlation_wait_s: float = 1.0
+    operators: OperatorView | None = None
+    # Callers who asked for a person while none was free, offered operators one by one.
+    handbacks: HandbackQueue | None = None
+    queue: str = "support"
+    metrics: CallMetrics = field(default_factory=CallMetrics)
+    # Called with the call id and what the network told us about the call when the bot
+    # hands the caller back (AMI sets a channel variable so the dialplan requeues them).
+    on_handback: Callable[[str, object | None], Awaitable[object]] | None = None
+    # Called with the closed ticket: routing to the agency and the outbox. Never raises.
+    after_call: Callable[[Ticket], Awaitable[object]] | None = None
+    # Called once the network has told us who the caller is (e.g. start MixMonitor).
+    on_caller_known: Callable[[str, object], Awaitable[object]] | None = None
+
+
+# What the listener hands the dialog loop.
+@dataclass(frozen=True)
+class HungUp:
+    reason: CallEndReason
+    detail: str = ""
+
+
+CallInput = Heard | Pressed | Silence | OperatorFree | HandBackFailed | HungUp
+
+
+class PeerGone(Exception):
+    pass
+
+
+class CallState:
+    def __init__(
+        self,
+        services: CallServices,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.s = services
+        self.reader = reader
+        self.writer = writer
+        self.connection = AudioSocketConnection(max_payload=services.max_payload)
+        self.call_id: str | None = None
+        self.ticket: Ticket | None = None
+        self.recorder: CallRecorder | None = None
+        self.out: PacedWriter | None = None
+        self.endpointer = Endpointer(services.endpointer)
+        self.rebuffer = Rebuffer()
+        self.inputs: asyncio.Queue[CallInput] = asyncio.Queue()
+        self._clock_handle: int | None = None
+        self._seq = 0
+        self._ask: Ask | None = None
+        self._asr_stream: AsrStream | None = None
+        self._utterance_start_ms = 0
+        self._decodes: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._keys = ""
+        self._last_key_at = 0.0
+        self._speech_ended_at: float | None = None  # for turn latency
+        self._end_reason: CallEndReason | None = None
+        self._complete = False
+        self._hung_up = False
+        self._store_failures = 0
+        self._current_playback: Playback | None = None
+        self.caller_info: object | None = None  # from the AMI correlation, if any
+        self.network: dict[str, str] = {}  # slot values the network offers (caller number)
+        self.dialog: Dialog | None = None
+        self._waiting_for_operator = False
+
+    # ── bookkeeping ──────────────────────────────────────────────────────────────────────
+
+    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
+        """Work started from a frame callback; awaited before the ticket is closed."""
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _on_bot_frame(self, frame: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.bot_frame(frame)
+
+    def _measure_latency(self, _future: object) -> None:
+        if self._speech_ended_at is not None:
+            self.s.metrics.turn_latency(time.monotonic() - self._speech_ended_at)
+            self._speech_ended_at = None
+
+    def _free(self) -> bool:
+        return self.s.operators is not None and self.s.operators.operator_available(self.s.queue)
+
+    def _turn(
+        self,
+        speaker: Speaker,
+        kind: TurnKind,
+        text: str,
+        *,
+        confidence: float | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> Coroutine[object, object, None]:
+        """Number the turn now (so the transcript keeps the order things happened in,
+        even when the write runs in the background); the returned coroutine stores it."""
+        if self.call_id is None:
+            return asyncio.sleep(0)
+        seq, self._seq = self._seq, self._seq + 1
+        if start_ms is None and self.recorder is not None:
+            start_ms = self.recorder.duration_ms
+        turn = Turn(self.call_id, seq, utcnow(), speaker, kind, text, confidence, start_ms, end_ms)
+        return self._persist(self.s.store.append_turn(turn))
+
+    async def _persist(self, write: object) -> None:
+        """Await a store write; a failing store is logged, the call goes on."""
+        try:
+            await write  # type: ignore[misc]
+        except StoreError:
+            self._store_failures += 1
+            log.exception("call %s: store write failed", self.call_id)
+
+    def _stop_output(self) -> None:
+        if self._clock_handle is not None:
+            self.s.clock.remove(self._clock_handle)
+            self._clock_handle = None
+        if self.out is not None:
+            self.out.close()
