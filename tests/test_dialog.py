@@ -296,3 +296,17 @@ def ivr_prompts():
     from callbot.speech.prompts import PromptLibrary
 
     return PromptLibrary()
+
+
+def test_an_unclear_answer_at_readback_does_not_confirm():
+    dialog = Dialog(ivr.SCRIPT, ticket_id=7)
+    actions = dialog.start()
+    for _ in range(40):
+        question = asked(actions)
+        if question == "confirm":
+            break
+        actions = dialog.handle(KEYPAD_ANSWERS[question])
+    assert asked(actions) == "confirm"
+    actions = dialog.handle(Heard("không sai rồi", 0.8))  # "Không, sai rồi." without its comma
+    assert not any(isinstance(a, End) for a in actions)
+    assert asked(actions) == "confirm"  # asked again

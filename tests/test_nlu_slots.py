@@ -227,3 +227,13 @@ def test_wants_human(said: str, wanted: bool) -> None:
 def test_correction(said: str, slot: str) -> None:
     result = extract_correction(said)
     assert result is not None and result.value == slot and result.confidence >= 0.8
+
+
+def test_a_no_whose_comma_was_lost_is_unclear_not_yes() -> None:
+    """Whisper drops the comma of "Không, sai rồi.": the cues then disagree, and an answer
+    that may be a "no" must never confirm a ticket."""
+    for said in ("không sai rồi", "không không sai đâu"):
+        result = extract_yes_no(said)
+        assert result is not None and result.confidence < 0.5, (said, result)
+    assert extract_yes_no("Không, sai rồi.").value == "no"
+    assert extract_yes_no("sai số điện thoại rồi").value == "no"

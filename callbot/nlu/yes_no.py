@@ -19,6 +19,7 @@ _BREAK = "qqbreakqq"
 YES = "yes"
 NO = "no"
 EXPECT_YES_NO = "yes_no"
+UNCLEAR = 0.45  # below ivr.MIN_CONFIDENCE: asked again
 
 # Folded two-word phrases, checked before single words: a negated "yes" word is "no" and a
 # negated "no" word is "yes" ("không sai" = correct).
@@ -89,4 +90,7 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     first_pos, answer, length = cues[0]
     agree = all(a == answer for _, a, _ in cues)
     heard = " ".join(t for t in acc[first_pos : first_pos + length] if t != _BREAK)
-    return Extraction(answer, 0.92 if agree else 0.65, heard)
+    # Cues that disagree ("không sai rồi": Whisper dropped the comma of "Không, sai rồi", or
+    # the caller meant "not wrong") are an unclear answer, below the dialog's acceptance
+    # threshold: the bot asks again rather than file a ticket the caller did not confirm.
+    return Extraction(answer, 0.92 if agree else UNCLEAR, heard)

@@ -54,6 +54,10 @@ MAX_TEXT_TOKENS = 200
 # Above this gzip compression ratio the text is a loop ("tôi không biết tôi không biết…"),
 # which greedy Whisper produces on noise; Whisper's own threshold.
 MAX_COMPRESSION_RATIO = 2.4
+# Candidate scoring: the reference each candidate is measured against, and how many
+# candidate sets keep their reference cached (one per closed question; a few dozen at most).
+PRIOR_SILENCE_S = 1.5
+MAX_PRIORS = 256
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -113,6 +117,7 @@ class WhisperEngine:
         tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
         self._tokenizer = tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        self._priors: dict[tuple[str, ...], np.ndarray] = {}  # candidate set → scores on silence
         self._pool = ThreadPoolExecutor(max_workers=num_workers, thread_name_prefix="whisper")
         self._closed = False
 
@@ -172,16 +177,21 @@ class WhisperEngine:
         confidence = math.exp(sum(logprobs) / len(logprobs))
         return Decoded(normalise_text(raw), min(1.0, max(0.0, confidence)), raw)
 
-    def _decode_window(self, chunk: np.ndarray) -> tuple[str, float]:
+    def _encode(self, chunk: np.ndarray, *, to_cpu: bool = False) -> object:
+        """The encoder output for mel features ``chunk`` (at most 30 s), window cut."""
         import ctranslate2
 
         frames = chunk.shape[-1]
         window = self._window_frames(frames)
         padded = np.zeros((chunk.shape[0], window), dtype=np.float32)
         padded[:, :frames] = chunk
-        encoded = self._model.model.encode(
-            ctranslate2.StorageView.from_array(padded[np.newaxis]), to_cpu=False
+        return self._model.model.encode(
+            ctranslate2.StorageView.from_array(padded[np.newaxis]), to_cpu=to_cpu
         )
+
+    def _decode_window(self, chunk: np.ndarray) -> tuple[str, float]:
+        frames = chunk.shape[-1]
+        encoded = self._encode(chunk)
         seconds = frames / FRAMES_PER_SECOND
         max_new = min(MAX_TEXT_TOKENS, int(seconds * TOKENS_PER_SECOND) + 10)
         result = self._model.model.generate(
@@ -205,6 +215,63 @@ class WhisperEngine:
             log.debug("dropping a looping hypothesis: %r", text[:80])
             return "", avg_logprob
         return text, avg_logprob
+
+    # --- scoring candidate answers (constrained recognition) --------------------------
+
+    async def score(self, pcm: bytes, candidates: Sequence[str]) -> list[float]:
+        """How well each candidate text explains an 8 kHz utterance (see score_16k)."""
+        if self._closed:
+            raise RuntimeError("WhisperEngine is closed")
+        audio = upsample_8k_to_16k(pcm16_to_float(pcm))
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.score_16k, audio, tuple(candidates))
+
+    def score_16k(self, audio: np.ndarray, candidates: Sequence[str]) -> list[float]:
+        """Blocking: Whisper as a zero-shot classifier over the candidates' texts.
+
+        The utterance is encoded once; every candidate is then forced through the decoder in
+        one batch (CTranslate2's ``align``, which returns each text token's probability)
+        and scored by its summed log-probability *minus the same sum given silence*: the
+        pointwise mutual information between audio and text, in nats. Without the silence
+        term short, frequent words ("vâng", "không") win whatever was said. Higher is better;
+        an answer none of the candidates explains scores near or below zero for all.
+        """
+        candidates = tuple(candidates)
+        if not candidates:
+            return []
+        if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+            return [0.0] * len(candidates)
+        features = self._model.feature_extractor(audio)[:, :-1][:, :MAX_WINDOW_FRAMES]
+        heard = self._forced_logprobs(features, candidates)
+        return [float(h - p) for h, p in zip(heard, self._prior(candidates), strict=True)]
+
+    def _prior(self, candidates: tuple[str, ...]) -> np.ndarray:
+        prior = self._priors.get(candidates)
+        if prior is None:
+            silence = np.zeros(int(PRIOR_SILENCE_S * WHISPER_RATE), dtype=np.float32)
+            features = self._model.feature_extractor(silence)[:, :-1]
+            prior = self._forced_logprobs(features, candidates)
+            if len(self._priors) >= MAX_PRIORS:
+                self._priors.pop(next(iter(self._priors)))
+            self._priors[candidates] = prior
+        return prior
+
+    def _forced_logprobs(self, features: np.ndarray, candidates: tuple[str, ...]) -> np.ndarray:
+        import ctranslate2
+
+        encoded = np.asarray(self._encode(features, to_cpu=True))
+        # The tokenizer's leading-space forms: that is how words follow the prompt in
+        # Whisper's own transcripts. align() itself appends <|notimestamps|> to the start
+        # sequence and <|endoftext|> to each text; passing either again shifts every
+        # probability by one token and gives the near-zero scores of an earlier attempt.
+        tokens = [self._tokenizer.encode(" " + text.strip()) for text in candidates]
+        batch = ctranslate2.StorageView.from_array(np.repeat(encoded, len(tokens), axis=0))
+        results = self._model.model.align(
+            batch, self._tokenizer.sot_sequence, tokens, features.shape[-1]
+        )
+        return np.array(
+            [float(np.sum(np.log(np.maximum(r.text_token_probs, 1e-12)))) for r in results]
+        )
 
     def _window_frames(self, frames: int) -> int:
         if self.window_pad_s is None:

@@ -1,0 +1,161 @@
+"""Slot accuracy on *speech*: free decoding + NLU against constrained recognition.
+
+Answers come from ``bench/speech_answers/answers_2026-12.jsonl`` (written by a helper who had
+not read the NLU rules; never used for tuning). Each is spoken by espeak-ng, taken to the
+8 kHz telephone band (sox: 300–3400 Hz), optionally with white noise at a given SNR, then:
+
+- free: Whisper decodes freely; the slot's extractor reads the text (as the dialog does,
+  below 0.5 confidence = not understood);
+- constrained: Whisper scores the question's candidate texts (``callbot/nlu/candidates.py``)
+  and the best value is taken if it is clearly ahead (``choose``);
+- combined: free when the extractor understood the text, else constrained.
+
+Printed per slot and mode: accuracy (right value, or "nothing" for an answer labelled
+unclear), wrong-slot rate (a value given that is not the right one), p50/p95 latency and
+CPU-ms per answer on this machine. ``--json FILE`` keeps the figures.
+
+    .venv/bin/python bench/bench_speech_slots.py --voices vi --noise none --limit 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from callbot.nlu.candidates import BY_SLOT, choose, surface_forms  # noqa: E402
+from callbot.nlu.corpus import EXTRACTORS  # noqa: E402
+from callbot.speech.asr.factory import AsrSettings, build_engine  # noqa: E402
+from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k  # noqa: E402
+
+ANSWERS = ROOT / "bench" / "speech_answers" / "answers_2026-12.jsonl"
+MIN_CONFIDENCE = 0.5  # as ivr.py
+MIN_SCORE, MIN_MARGIN = 1.0, 0.5  # set before measuring; see docs/performance.md
+
+
+def speak(text: str, voice: str, rate: int, work: Path) -> bytes:
+    raw, out = work / "raw.wav", work / "out.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), text], check=True)
+    subprocess.run(
+        ["sox", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "sinc", "300-3400"],
+        check=True,
+    )
+    with wave.open(str(out)) as w:
+        return w.readframes(w.getnframes())
+
+
+def add_noise(pcm: bytes, snr_db: float, rng: np.random.Generator) -> bytes:
+    x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    power = float(np.mean(x**2)) or 1.0
+    noise = rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), x.size)
+    return np.clip(x + noise, -32768, 32767).astype(np.int16).tobytes()
+
+
+def label(record: dict) -> str | None:
+    expected = record["expected"]
+    return None if expected is None else str(expected)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--voices", default="vi,vi-vn-x-south")
+    parser.add_argument("--rates", default="175,140", help="espeak-ng words per minute")
+    parser.add_argument("--noise", default="none,10", help="'none' and/or SNR in dB")
+    parser.add_argument("--limit", type=int, default=0, help="answers per slot (0: all)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed (make setup installs it)")
+
+    records = [json.loads(line) for line in ANSWERS.open(encoding="utf-8") if line.strip()]
+    records = [r for r in records if r["slot"] in BY_SLOT]
+    if args.limit:
+        per_slot: dict[str, list[dict]] = defaultdict(list)
+        for r in records:
+            if len(per_slot[r["slot"]]) < args.limit:
+                per_slot[r["slot"]].append(r)
+        records = [r for rs in per_slot.values() for r in rs]
+    engine = build_engine(AsrSettings(engine="whisper", threads=1, workers=1))
+    forms = {slot: surface_forms(choices) for slot, choices in BY_SLOT.items()}
+    rng = np.random.default_rng(1022)
+    conditions = [
+        (voice, int(rate), noise)
+        for voice in args.voices.split(",")
+        for rate in args.rates.split(",")
+        for noise in args.noise.split(",")
+    ]
+    # results[(condition, slot, mode)] = list of (correct, wrong)
+    results: dict[tuple, list[tuple[bool, bool]]] = defaultdict(list)
+    timings: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    done = 0
+    total = len(records) * len(conditions)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for condition in conditions:
+            voice, rate, noise = condition
+            for r in records:
+                pcm = speak(r["text"], voice, rate, work)
+                if noise != "none":
+                    pcm = add_noise(pcm, float(noise), rng)
+                slot, want = r["slot"], label(r)
+                wall, cpu = time.perf_counter(), time.thread_time()
+                decoded = engine.decode_pcm8k(pcm)
+                timings["free"].append((time.perf_counter() - wall, time.thread_time() - cpu))
+                found = EXTRACTORS[slot](decoded.text) if decoded.text else None
+                free = found.value if found and found.confidence >= MIN_CONFIDENCE else None
+                wall, cpu = time.perf_counter(), time.thread_time()
+                texts, values = forms[slot]
+                scores = engine.score_16k(upsample_8k_to_16k(pcm16_to_float(pcm)), texts)
+                timings["constrained"].append(
+                    (time.perf_counter() - wall, time.thread_time() - cpu)
+                )
+                picked = choose(scores, values, min_score=MIN_SCORE, min_margin=MIN_MARGIN).value
+                combined = free if free is not None else picked
+                for mode, got in (("free", free), ("constrained", picked), ("combined", combined)):
+                    results[(condition, slot, mode)].append(
+                        (got == want, got is not None and got != want)
+                    )
+                done += 1
+                if done % 25 == 0:
+                    print(f"  {done}/{total} answers", file=sys.stderr, flush=True)
+
+    print(f"{'condition':28} {'slot':10} {'mode':12} {'n':>4} {'acc %':>6} {'wrong %':>8}")
+    figures = []
+    for (condition, slot, mode), outcomes in sorted(results.items()):
+        n = len(outcomes)
+        acc = 100 * sum(c for c, _ in outcomes) / n
+        wrong = 100 * sum(w for _, w in outcomes) / n
+        cond = f"{condition[0]} {condition[1]}wpm {condition[2]}"
+        print(f"{cond:28} {slot:10} {mode:12} {n:>4} {acc:>6.1f} {wrong:>8.1f}")
+        figures.append({"condition": cond, "slot": slot, "mode": mode, "n": n,
+                        "accuracy": acc, "wrong": wrong})  # fmt: skip
+    for mode in ("free", "constrained"):
+        walls = sorted(w for w, _ in timings[mode])
+        cpus = [c for _, c in timings[mode]]
+        p95 = walls[int(0.95 * (len(walls) - 1))]
+        print(
+            f"{mode:12} latency p50 {1000 * statistics.median(walls):.0f} ms, p95 "
+            f"{1000 * p95:.0f} ms, CPU {1000 * statistics.mean(cpus):.0f} ms per answer"
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

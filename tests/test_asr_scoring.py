@@ -1,0 +1,57 @@
+"""Constrained recognition with the real Whisper base model on real (espeak-ng) speech:
+the utterance is encoded once and each candidate answer forced through the decoder.
+
+Free decoding gets these espeak-ng answers wrong ("hàng xóm" → "hên sống"); scoring the
+question's own candidates gets them right."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbot.nlu.candidates import CASE_TYPE, SUBJECT, choose, surface_forms
+
+try:
+    from test_asr_whisper import speak
+except ImportError:
+    from tests.test_asr_whisper import speak
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("said", "choices", "value"),
+    [("hàng xóm", SUBJECT, "neighbour"), ("lương thực", CASE_TYPE, "essentials")],
+)
+async def test_the_spoken_candidate_scores_highest(whisper_engine, tmp_path, said, choices, value):
+    pcm = speak(said, tmp_path / "answer.wav")
+    texts, values = surface_forms(choices)
+    scores = await whisper_engine.score(pcm, texts)
+    assert len(scores) == len(texts)
+    best = max(range(len(texts)), key=scores.__getitem__)
+    assert values[best] == value, sorted(zip(scores, texts, strict=True), reverse=True)[:3]
+    # Calibrated against silence: the right answer is well above "explains nothing".
+    assert scores[best] > 2.0
+    picked = choose(scores, values, min_score=1.0, min_margin=0.5)
+    assert picked.value == value
+
+
+async def test_silence_and_empty_sets_score_nothing(whisper_engine):
+    assert await whisper_engine.score(bytes(16000), ["đúng rồi", "sai rồi"]) == [0.0, 0.0]
+    assert await whisper_engine.score(b"\x10\x00" * 8000, []) == []
+
+
+async def test_scores_do_not_depend_on_the_order_of_candidates(whisper_engine, tmp_path):
+    """Each candidate is scored on its own (one batch row each), and the silence reference
+    is cached per candidate set without mixing sets up."""
+    pcm = speak("hàng xóm", tmp_path / "answer.wav")
+    texts, _ = surface_forms(SUBJECT)
+    forward = await whisper_engine.score(pcm, texts)
+    backward = await whisper_engine.score(pcm, list(reversed(texts)))
+    assert forward == pytest.approx(list(reversed(backward)), abs=0.05)
+
+
+def test_choose_refuses_a_flat_or_low_answer():
+    values = ["yes", "yes", "no"]
+    assert choose([3.0, 1.0, 2.8], values, min_score=1.0, min_margin=0.5).value is None
+    assert choose([0.4, 0.1, -1.0], values, min_score=1.0, min_margin=0.5).value is None
+    assert choose([3.0, 1.0, 1.2], values, min_score=1.0, min_margin=0.5).value == "yes"
