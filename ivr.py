@@ -22,20 +22,25 @@ from callbot.call.dialog import (
     Understood,
 )
 from callbot.nlu.address import extract_address
+from callbot.nlu.candidates import CHOICES
 from callbot.nlu.case_type import case_type_from_key, extract_case_type
 from callbot.nlu.correction import extract_correction
-from callbot.nlu.extraction import Extraction
+from callbot.nlu.extraction import ACCEPT_CONFIDENCE, Extraction
 from callbot.nlu.household import extract_household
 from callbot.nlu.human_request import wants_human
 from callbot.nlu.name import extract_name
 from callbot.nlu.phone import digits_from_keypad, extract_phone
 from callbot.nlu.place import extract_place, place_phrases
+from callbot.nlu.place_keys import place_from_keys
 from callbot.nlu.subject import extract_subject, subject_from_key
 from callbot.nlu.yes_no import extract_yes_no
 from callbot.speech.place_prompts import place_prompt_names
 
 # Below this, an extraction is "not understood" and the question is asked again.
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = ACCEPT_CONFIDENCE
+# An address or a name heard below this (the transcript's own confidence, Whisper's mean
+# token probability) is stored for the operator but not read back to the caller.
+OPEN_READBACK_CONFIDENCE = 0.6
 
 
 def _understood(extraction: Extraction | None) -> Understood | None:
@@ -53,11 +58,8 @@ def _menu(from_key):  # keypad 1–4 menus
 
 
 def _place_from_keys(keys: str) -> Understood | None:
-    """Keypad fallback: the number of a numbered district (Quận 1 … Quận 12)."""
-    number = keys.rstrip("#")
-    if not number.isdigit():
-        return None
-    return _understood(extract_place(f"quận {int(number)}"))
+    """Keypad fallback: the district's code (callbot/nlu/place_keys.py)."""
+    return _understood(place_from_keys(keys))
 
 
 def _count_from_keys(keys: str) -> Understood | None:
@@ -97,6 +99,7 @@ QUESTIONS = (
         keypad=KeypadSpec(1),
         keypad_prompt="ask_case_type_keypad",
         phrases=("lương thực", "thực phẩm", "hỗ trợ", "chính sách", "người già", "trẻ em"),
+        choices=CHOICES.get("case_type"),
         readback=lambda value: (Prompt(f"case_{value}"),),
         correction_key="1",
     ),
@@ -108,6 +111,7 @@ QUESTIONS = (
         keypad=KeypadSpec(1),
         keypad_prompt="ask_subject_keypad",
         phrases=("bản thân", "gia đình", "hàng xóm", "người khác"),
+        choices=CHOICES.get("subject"),
         required=False,
         readback=lambda value: (Prompt(f"subject_{value}"),),
     ),
@@ -119,6 +123,7 @@ QUESTIONS = (
         keypad=KeypadSpec(2),
         keypad_prompt="ask_place_keypad",
         phrases=tuple(place_phrases()),
+        choices=CHOICES.get("place"),
         readback=_place_readback,
         correction_key="2",
     ),
@@ -128,6 +133,7 @@ QUESTIONS = (
         understand=lambda text: _understood(extract_address(text)),
         required=False,
         readback=lambda value: (Text(value),),
+        readback_min_confidence=OPEN_READBACK_CONFIDENCE,
     ),
     Question(
         slot="household_size",
@@ -136,6 +142,7 @@ QUESTIONS = (
         from_keys=_count_from_keys,
         keypad=KeypadSpec(2),
         keypad_prompt="ask_household_keypad",
+        choices=CHOICES.get("household"),
         required=False,
         readback=lambda value: (Prompt("household_intro"), Digits(value), Prompt("people")),
     ),
@@ -145,6 +152,7 @@ QUESTIONS = (
         understand=lambda text: _understood(extract_name(text)),
         required=False,
         readback=lambda value: (Text(value),),
+        readback_min_confidence=OPEN_READBACK_CONFIDENCE,
     ),
     Question(
         slot="callback_number",
@@ -189,7 +197,9 @@ SCRIPT = Script(
     handback_prompt=(Prompt("handback"),),
     no_operator_prompt=(Prompt("no_operator"),),
     handback_failed_prompt=(Prompt("handback_failed"),),
+    unsure_readback=(Prompt("heard_unsure"),),
     understand_yes_no=lambda text: _understood(extract_yes_no(text)),
+    yes_no_choices=CHOICES.get("yes_no"),
     wants_human=wants_human,
     which_field=_field_to_correct,
 )

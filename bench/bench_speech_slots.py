@@ -7,8 +7,14 @@ not read the NLU rules; never used for tuning). Each is spoken by espeak-ng, tak
 - free: Whisper decodes freely; the slot's extractor reads the text (as the dialog does,
   below 0.5 confidence = not understood);
 - constrained: Whisper scores the question's candidate texts (``callbot/nlu/candidates.py``)
-  and the best value is taken if it is clearly ahead (``choose``);
-- combined: free when the extractor understood the text, else constrained.
+  and the best value is taken if it clears the question's calibrated thresholds
+  (``CHOICES``, from ``bench/calibrate_speech_choices.py`` on other answers);
+- combined: what the dialog does (``understand_heard``): agreement or the one that speaks,
+  a disagreement is unclear. Free and constrained come from one decode job on one
+  encoding (``decode_and_choose_pcm8k``, as in a call), timed as such.
+
+Phone numbers have no choices: free decoding only, scored as the whole number and as the
+share of digits right (1 − edit distance / length).
 
 Printed per slot and mode: accuracy (right value, or "nothing" for an answer labelled
 unclear), wrong-slot rate (a value given that is not the right one), p50/p95 latency and
@@ -36,14 +42,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from callbot.nlu.candidates import BY_SLOT, choose, surface_forms  # noqa: E402
+from rapidfuzz.distance import Levenshtein  # noqa: E402
+
+from callbot.call.dialog import Heard, Understood, understand_heard  # noqa: E402
+from callbot.nlu.candidates import BY_SLOT, CHOICES  # noqa: E402
 from callbot.nlu.corpus import EXTRACTORS  # noqa: E402
+from callbot.nlu.extraction import ACCEPT_CONFIDENCE  # noqa: E402
 from callbot.speech.asr.factory import AsrSettings, build_engine  # noqa: E402
-from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k  # noqa: E402
 
 ANSWERS = ROOT / "bench" / "speech_answers" / "answers_2026-12.jsonl"
-MIN_CONFIDENCE = 0.5  # as ivr.py
-MIN_SCORE, MIN_MARGIN = 1.0, 0.5  # set before measuring; see docs/performance.md
+SLOTS = (*BY_SLOT, "phone")
 
 
 def speak(text: str, voice: str, rate: int, work: Path) -> bytes:
@@ -54,7 +62,10 @@ def speak(text: str, voice: str, rate: int, work: Path) -> bytes:
         check=True,
     )
     with wave.open(str(out)) as w:
-        return w.readframes(w.getnframes())
+        speech = w.readframes(w.getnframes())
+    # What the recogniser gets in a call: the endpointer's 0.3 s pre-roll before the words
+    # and the 0.7 s of silence after them that ends the turn.
+    return bytes(2 * 2400) + speech + bytes(2 * 5600)
 
 
 def add_noise(pcm: bytes, snr_db: float, rng: np.random.Generator) -> bytes:
@@ -82,7 +93,7 @@ def main() -> int:
             sys.exit(f"{tool} is not installed (make setup installs it)")
 
     records = [json.loads(line) for line in ANSWERS.open(encoding="utf-8") if line.strip()]
-    records = [r for r in records if r["slot"] in BY_SLOT]
+    records = [r for r in records if r["slot"] in SLOTS]
     if args.limit:
         per_slot: dict[str, list[dict]] = defaultdict(list)
         for r in records:
@@ -90,7 +101,6 @@ def main() -> int:
                 per_slot[r["slot"]].append(r)
         records = [r for rs in per_slot.values() for r in rs]
     engine = build_engine(AsrSettings(engine="whisper", threads=1, workers=1))
-    forms = {slot: surface_forms(choices) for slot, choices in BY_SLOT.items()}
     rng = np.random.default_rng(1022)
     conditions = [
         (voice, int(rate), noise)
@@ -113,18 +123,41 @@ def main() -> int:
                     pcm = add_noise(pcm, float(noise), rng)
                 slot, want = r["slot"], label(r)
                 wall, cpu = time.perf_counter(), time.process_time()
-                decoded = engine.decode_pcm8k(pcm)
-                timings["free"].append((time.perf_counter() - wall, time.process_time() - cpu))
-                found = EXTRACTORS[slot](decoded.text) if decoded.text else None
-                free = found.value if found and found.confidence >= MIN_CONFIDENCE else None
-                wall, cpu = time.perf_counter(), time.process_time()
-                texts, values = forms[slot]
-                scores = engine.score_16k(upsample_8k_to_16k(pcm16_to_float(pcm)), texts)
-                timings["constrained"].append(
+                if slot == "phone":
+                    decoded = engine.decode_pcm8k(pcm)
+                    timings["free"].append((time.perf_counter() - wall, time.process_time() - cpu))
+                    found = EXTRACTORS[slot](decoded.text) if decoded.text else None
+                    got = found.value if found and found.confidence >= ACCEPT_CONFIDENCE else None
+                    digits = found.value if found else ""
+                    share = Levenshtein.normalized_similarity(digits, want or "")
+                    results[(condition, slot, "free")].append(
+                        (got == want, got is not None and got != want)
+                    )
+                    results[(condition, "phone_digits", "free")].append((share, 0.0))
+                    done += 1
+                    continue
+                if slot not in CHOICES:  # not scored in calls: free decoding only
+                    decoded = engine.decode_pcm8k(pcm)
+                    choice = None
+                else:
+                    decoded, choice = engine.decode_and_choose_pcm8k(pcm, CHOICES[slot])
+                timings["free+constrained"].append(
                     (time.perf_counter() - wall, time.process_time() - cpu)
                 )
-                picked = choose(scores, values, min_score=MIN_SCORE, min_margin=MIN_MARGIN).value
-                combined = free if free is not None else picked
+
+                def understand(text: str, slot: str = slot) -> Understood | None:
+                    found = EXTRACTORS[slot](text)
+                    if found is None or found.confidence < ACCEPT_CONFIDENCE:
+                        return None
+                    return Understood(found.value, found.confidence, text)
+
+                free_u = understand(decoded.text) if decoded.text else None
+                free = free_u.value if free_u else None
+                picked = choice.value if choice else None
+                both = understand_heard(
+                    understand, Heard(decoded.text, decoded.confidence, choice), CHOICES.get(slot)
+                )
+                combined = both.value if both else None
                 for mode, got in (("free", free), ("constrained", picked), ("combined", combined)):
                     results[(condition, slot, mode)].append(
                         (got == want, got is not None and got != want)
@@ -143,7 +176,7 @@ def main() -> int:
         print(f"{cond:28} {slot:10} {mode:12} {n:>4} {acc:>6.1f} {wrong:>8.1f}")
         figures.append({"condition": cond, "slot": slot, "mode": mode, "n": n,
                         "accuracy": acc, "wrong": wrong})  # fmt: skip
-    for mode in ("free", "constrained"):
+    for mode in sorted(timings):
         walls = sorted(w for w, _ in timings[mode])
         cpus = [c for _, c in timings[mode]]
         p95 = walls[int(0.95 * (len(walls) - 1))]

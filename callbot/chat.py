@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,11 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.server import load_script
+    from callbot.server import load_script, safe_url
     from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
 
-    lines = _file_lines(args.script) if args.script else _stdin_lines()
+    lines = _stdin_lines()
+    if args.script:  # read before a ticket is opened: a bad path must not leave one behind
+        try:
+            lines = _file_lines(args.script.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            print(f"callbot chat: cannot read {args.script}: {reason}", file=sys.stderr)
+            return 2
 
     async def main() -> int:
         store = open_store(settings.store.url)
@@ -65,7 +73,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
         state = "complete" if ticket.complete else "incomplete"
-        print(f"\n[ticket #{ticket.id}, {state}, in {settings.store.url}]")
+        print(f"\n[ticket #{ticket.id}, {state}, in {safe_url(settings.store.url)}]")
         return 0
 
     return asyncio.run(main())
@@ -79,8 +87,8 @@ def _stdin_lines() -> Iterator[str | None]:
             yield None
 
 
-def _file_lines(path: Path) -> Iterator[str | None]:
-    for line in path.read_text(encoding="utf-8").splitlines():
+def _file_lines(script: list[str]) -> Iterator[str | None]:
+    for line in script:
         print(f"bạn> {line}")
         yield line
     yield None

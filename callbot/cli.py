@@ -2,26 +2,76 @@
 
 Settings come from defaults, then ``--config FILE`` (or $CALLBOT_CONFIG), then
 ``CALLBOT_SECTION_KEY`` environment variables; ``callbot config`` prints the result.
+
+A mistake the user can fix (bad settings, a port in use, a store that is not there) ends
+the command with one line on stderr and a non-zero status, never a traceback: 2 for the
+settings or the command line, 1 for the rest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from callbot.config import ConfigError, Settings, describe, load_settings
+from callbot.config import (
+    ConfigError,
+    Settings,
+    describe,
+    environment_warnings,
+    example_toml,
+    load_settings,
+)
+from callbot.config_file import configure_logging
 from callbot.speech.prompts import PROJECT_ROOT
+from callbot.tickets.store.base import StoreError
+
+if TYPE_CHECKING:
+    from callbot.tickets.store.base import TicketStore
+
+log = logging.getLogger("callbot")
 
 EPILOG = """\
 settings: defaults < --config FILE (or $CALLBOT_CONFIG) < environment CALLBOT_SECTION_KEY
   e.g. CALLBOT_STORE_URL=postgresql://callbot@db/callbot  CALLBOT_ASR_ENGINE=vosk
        CALLBOT_AUDIOSOCKET_HOST=0.0.0.0 CALLBOT_AUDIOSOCKET_ALLOW=10.1.2.3  CALLBOT_AMI_SECRET=…
-  `callbot config` prints every setting and its effective value (secrets masked).
+  `callbot config` prints every setting and its effective value (secrets masked);
+  `callbot config --example` every setting with its default and what it means.
 """
+
+
+class CommandError(Exception):
+    """A mistake the user can fix: one line on stderr, exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
+    return port
+
+
+def positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
         "calls in progress end (their tickets are kept either way).",
     )
     serve.add_argument(
-        "--workers", type=int, default=1,
+        "--workers", type=positive, default=1,
         help="processes sharing the AudioSocket port (SO_REUSEPORT; docs/scaling.md)",
     )  # fmt: skip
+    serve.add_argument("--host", help="AudioSocket listen address (default: audiosocket.host)")
+    serve.add_argument("--port", type=port_number, help="AudioSocket port (audiosocket.port)")
 
     simulate = commands.add_parser(
         "simulate",
@@ -93,10 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     prompts.add_argument("--force", action="store_true")
     prompts.add_argument("--speech", action="store_true", help="the simulator's clips instead")
 
-    commands.add_parser("config", help="print the effective settings (secrets masked)")
+    config = commands.add_parser("config", help="print the effective settings (secrets masked)")
+    config.add_argument(
+        "--example", action="store_true",
+        help="print every setting with its default instead (what callbot.example.toml holds)",
+    )  # fmt: skip
 
-    tickets = commands.add_parser("tickets", help="list the newest tickets in the store")
-    tickets.add_argument("--limit", type=int, default=20)
+    tickets = commands.add_parser(
+        "tickets", help="list the newest tickets in the store (never creates one)"
+    )
+    tickets.add_argument("--limit", type=positive, default=20)
 
     for name, (module, help_text) in MODULE_COMMANDS.items():
         try:
@@ -126,34 +184,54 @@ MODULE_COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
     try:
-        settings = load_settings(args.config)
+        settings = _with_options(args, load_settings(args.config))
     except ConfigError as error:
         print(f"callbot: bad settings: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log.format, settings.log.level, verbose=args.verbose)
+    for warning in environment_warnings(settings):
+        log.warning("%s", warning)
     try:
         return _run(args, settings)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `callbot config | head`: the reader has gone; nothing more to say, and Python's
+        # own flush at exit must not find the broken pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell tool ends
+    except CommandError as error:
+        print(f"callbot: {error}", file=sys.stderr)
+        return error.code
+    except ConfigError as error:  # found late (a section a command reads itself)
+        print(f"callbot: bad settings: {error}", file=sys.stderr)
+        return 2
+    except StoreError as error:
+        print(f"callbot: ticket store: {error}", file=sys.stderr)
+        return 1
+
+
+def _with_options(args: argparse.Namespace, settings: Settings) -> Settings:
+    """Command-line options that override a setting (``serve --host/--port``)."""
+    overrides = {
+        key: value
+        for key in ("host", "port")
+        if args.command == "serve" and (value := getattr(args, key)) is not None
+    }
+    if not overrides:
+        return settings
+    try:
+        audiosocket = dataclasses.replace(settings.audiosocket, **overrides)
+    except ValueError as error:  # pydantic's ValidationError
+        raise ConfigError(" ".join(f"--host/--port: {error}".split())) from None
+    return dataclasses.replace(settings, audiosocket=audiosocket)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "serve":
-            if args.workers > 1:  # several processes on one AudioSocket port
-                from callbot.workers import serve_workers
-
-                asyncio.run(serve_workers(settings, args.workers))
-            else:
-                from callbot.server import serve_forever
-
-                asyncio.run(serve_forever(settings))
-            return 0
+            return _serve(args, settings)
         case "simulate":
             return asyncio.run(_simulate(args, settings))
         case "demo":
@@ -172,13 +250,71 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         case "prompts":
             return _prompts(args, settings)
         case "config":
-            print(describe(settings))
+            print(example_toml() if args.example else describe(settings), end="")
+            sys.stdout.flush()  # a closed pipe shows here, inside main's handler
             return 0
         case "tickets":
             return asyncio.run(_tickets(args, settings))
     if args.command in MODULE_COMMANDS:
         return importlib.import_module(MODULE_COMMANDS[args.command][0]).run(args, settings)
     return 2
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from callbot.server import StartupError
+
+    try:
+        if args.workers > 1:  # several processes on one AudioSocket port
+            from callbot.workers import serve_workers
+
+            asyncio.run(serve_workers(settings, args.workers))
+        else:
+            from callbot.server import serve_forever
+
+            asyncio.run(serve_forever(settings))
+    except StartupError as error:
+        raise CommandError(str(error), error.code) from None
+    return 0
+
+
+async def open_existing_store(settings: Settings) -> TicketStore:
+    """The configured store, for a command that reads it: never created (a missing SQLite
+    file is an error that names it), and named on stderr so the reader knows which it is."""
+    from callbot.server import safe_url
+    from callbot.tickets.store.factory import open_store
+    from callbot.tickets.store.sqlite import SqliteTicketStore
+
+    url = settings.store.url
+    store = open_store(url)
+    if isinstance(store, SqliteTicketStore) and not store.path.is_file():
+        demo = PROJECT_ROOT / "var" / "demo" / "callbot.db"
+        raise CommandError(
+            f"no ticket store at {store.path} (store.url); `callbot serve` creates it; "
+            f"the demo's is CALLBOT_STORE_URL=sqlite:///{demo}"
+        )
+    if not isinstance(store, SqliteTicketStore) and not await _has_tickets_table(store):
+        raise CommandError(f"no ticket store in {safe_url(url)}: `callbot serve` creates it")
+    await store.open()
+    print(f"store: {safe_url(url)}", file=sys.stderr)
+    return store
+
+
+async def _has_tickets_table(store: TicketStore) -> bool:
+    """PostgreSQL: does the schema hold a ticket store? (Opening it would create one.)"""
+    import asyncpg
+
+    from callbot.tickets.store.postgres import PostgresTicketStore, quote_ident
+
+    assert isinstance(store, PostgresTicketStore)
+    table = f"{quote_ident(store.schema)}.tickets" if store.schema else "tickets"
+    try:
+        conn = await asyncpg.connect(store.dsn, timeout=10)
+        try:
+            return await conn.fetchval("SELECT to_regclass($1)", table) is not None
+        finally:
+            await conn.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        raise StoreError(f"cannot reach the PostgreSQL ticket store: {error}") from None
 
 
 def _prompts(args: argparse.Namespace, settings: Settings) -> int:
@@ -207,13 +343,9 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.simulation.run import describe_result, simulate_calls
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
     from callbot.speech.prompts import prompt_library
-    from callbot.tickets.store.factory import open_store
 
     scripts = load_scripts(args.scripts or DEFAULT_SCRIPTS)
-    store = None
-    if not args.no_check:
-        store = open_store(settings.store.url)
-        await store.open()
+    store = None if args.no_check else await open_existing_store(settings)
     try:
         results = await simulate_calls(
             scripts,
@@ -234,17 +366,21 @@ async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.tickets.store.factory import open_store
+    from zoneinfo import ZoneInfo
 
-    store = open_store(settings.store.url)
-    await store.open()
+    zone = ZoneInfo(settings.web.timezone)  # the city's clock, as on the dashboard
+    store = await open_existing_store(settings)
     try:
-        for t in await store.list_tickets(limit=args.limit):
-            print(
-                f"#{t.id:<6} {t.requested_datetime:%Y-%m-%d %H:%M} {t.status:<9} "
-                f"{'complete  ' if t.complete else 'incomplete'} case={t.service_code} "
-                f"place={t.admin_unit} end={t.end_reason}"
-            )
+        tickets = await store.list_tickets(limit=args.limit)
     finally:
         await store.close()
+    for t in tickets:
+        print(
+            f"#{t.id:<6} {t.requested_datetime.astimezone(zone):%Y-%m-%d %H:%M} "
+            f"{t.status:<11} {'complete  ' if t.complete else 'incomplete'} "
+            f"case={t.service_code or '-'} place={t.admin_unit or '-'} "
+            f"end={t.end_reason or '-'}"
+        )
+    print(f"{len(tickets)} tickets ({settings.web.timezone} time)", file=sys.stderr)
+    sys.stdout.flush()
     return 0

@@ -2,162 +2,290 @@
 
 Every setting is ``[section] key`` in the TOML file and ``CALLBOT_SECTION_KEY`` in the
 environment (the environment wins), e.g. ``[store] url`` / ``CALLBOT_STORE_URL``. Secrets
-(the AMI password) belong in the environment, not in the file. ``callbot config`` prints
-the effective settings with secrets masked; ``example_toml()`` documents every key.
+(the AMI password) belong in the environment, not in the file.
+
+Each section is a pydantic dataclass: still a plain dataclass to the code that reads it
+(``dataclasses.replace`` works), and validated whenever it is built (types, ranges,
+choices), so a mistake stops start-up with one line naming where it was written. A
+``CALLBOT_`` variable that names no setting is an error when it starts like a section
+(``CALLBOT_STORE_URLL``) and a warning otherwise (``environment_warnings``).
+
+Relative paths in a file are relative to that file's folder; in the environment, to the
+current directory. ``callbot config`` prints the effective settings with secrets masked;
+``callbot config --example`` prints ``callbot.example.toml``, which is generated from the
+classes below (a test keeps the committed file equal to it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
-import tomllib
-from dataclasses import dataclass, field
+import zoneinfo
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
+from pydantic import ConfigDict, Field, field_validator
+from pydantic import model_validator as _model_validator
+from pydantic.dataclasses import dataclass
+
+from asr_models.registry import MODELS
+from callbot import config_file
 from callbot.call.endpointer import EndpointerSettings
+from callbot.config_file import ConfigError as ConfigError
+from callbot.config_file import LocalPathMarker
 from callbot.speech.prompts import DEFAULT_PROMPTS_DIR, PROJECT_ROOT
 
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 
+# A new setting that is a path on this machine is a LocalPath (see LocalPathMarker).
+LocalPath = Annotated[str, LocalPathMarker()]
+StoreUrl = Annotated[str, LocalPathMarker(url=True)]  # sqlite:///relative/file.db
+Port = Annotated[int, Field(ge=0, le=65535)]  # 0: any free port (tests, --workers)
+Seconds = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=1)]
+Days = Annotated[int, Field(ge=0)]
+Millis = Annotated[int, Field(gt=0)]
 
-class ConfigError(ValueError):
-    pass
+
+def networks(entries: list[str]) -> list[str]:
+    """IPs or CIDRs, each checked (ipaddress's ValueError names the bad one)."""
+    for entry in entries:
+        ipaddress.ip_network(entry, strict=False)
+    return entries
 
 
-@dataclass
+# Every section: unknown keys are refused; a string right under a setting documents it
+# (it is printed above the key in callbot.example.toml).
+STRICT = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+@dataclass(config=STRICT)
 class AudioSocketSettings:
-    host: str = "127.0.0.1"  # AudioSocket has no authentication: loopback unless told
-    port: int = 9092
-    allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # peer IPs / CIDRs
-    max_payload: int = 4096  # bytes; a larger announced frame closes the connection
-    uuid_timeout_s: float = 5.0  # a peer that sends no UUID frame in time is dropped
+    host: str = "127.0.0.1"
+    """AudioSocket has no authentication: loopback unless told"""
+    port: Port = 9092
+    """0: any free port (printed at start)"""
+    allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    """peer IPs or CIDRs that may connect"""
+    max_payload: Annotated[int, Field(ge=320, le=65535)] = 4096
+    """bytes; a larger announced frame closes the connection"""
+    uuid_timeout_s: Seconds = 5.0
+    """a peer that sends no UUID frame in time is dropped"""
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, allow: list[str]) -> list[str]:
+        return networks(allow)
 
 
-@dataclass
+@dataclass(config=STRICT)
 class AsrSettings:
-    engine: str = "whisper"  # "whisper" or "vosk"
-    model: str = ""  # a name from `callbot models list`; empty = the engine's default
-    # Whisper: `workers` decodes at once, `threads` each. On 2 vCPU, 2 workers × 1 thread
-    # decode 11.4 utterances/s against 7.0 for 1 × 2 (bench/bench_asr_concurrency.py).
-    threads: int = 1
-    workers: int = 2
-    models_dir: str = ""  # empty: $CALLBOT_MODELS_DIR, else asr_models/cache
-    # Whisper: seconds of padding after the utterance in the encoder window; 0 = Whisper's
-    # standard 30 s window (about 4x slower on CPU, slightly more accurate).
-    window_pad_s: float = 2.0
+    engine: Literal["whisper", "vosk"] = "whisper"
+    model: str = ""
+    """a name from `callbot models list`; empty: the engine's default"""
+    threads: Count = 1
+    """Whisper: `workers` decode at once, `threads` each. On 2 vCPU, 2 workers x 1 thread
+    decode 11.4 utterances/s against 7.0 for 1 x 2 (bench/bench_asr_concurrency.py)."""
+    workers: Count = 2
+    models_dir: LocalPath = ""
+    """empty: $CALLBOT_MODELS_DIR, else asr_models/cache"""
+    window_pad_s: Annotated[float, Field(ge=0)] = 2.0
+    """Whisper: seconds of padding after the utterance in the encoder window; 0 = the
+    standard 30 s window (about 4x slower on CPU, slightly more accurate)"""
     language: str = "vi"
 
+    @field_validator("model")
+    @classmethod
+    def _known(cls, model: str) -> str:
+        if model and model not in MODELS:
+            raise ValueError(f"unknown model; known: {', '.join(MODELS)}")
+        return model
 
-@dataclass
+    @_model_validator(mode="after")
+    def _model_fits_engine(self) -> AsrSettings:
+        spec = MODELS.get(self.model) if self.model else None
+        if spec is not None and spec.engine != self.engine:
+            raise ValueError(f"model {self.model!r} is for {spec.engine}, not {self.engine}")
+        return self
+
+
+@dataclass(config=STRICT)
 class VadSettings:
-    aggressiveness: int = 2
-    start_speech_ms: int = 100
-    barge_in_ms: int = 240
-    end_silence_ms: int = 700
-    max_utterance_ms: int = 12_000
-    no_speech_timeout_ms: int = 6_000
+    aggressiveness: Annotated[int, Field(ge=0, le=3)] = 2
+    """WebRTC VAD: 0 (lenient) to 3 (strict)"""
+    start_speech_ms: Millis = 100
+    barge_in_ms: Millis = 240
+    end_silence_ms: Millis = 700
+    max_utterance_ms: Millis = 12_000
+    no_speech_timeout_ms: Millis = 6_000
 
     def endpointer(self) -> EndpointerSettings:
         return EndpointerSettings(**dataclasses.asdict(self))
 
 
-@dataclass
+@dataclass(config=STRICT)
 class DialogSettings:
-    keypad_digit_timeout_s: float = 3.0  # a pause this long ends a keyed number
-    max_call_s: float = 600.0  # a call longer than this is ended (ticket kept)
+    keypad_digit_timeout_s: Seconds = 3.0
+    """a pause this long ends a keyed number"""
+    max_call_s: Seconds = 600.0
+    """a call longer than this is ended (ticket kept)"""
 
 
-@dataclass
+@dataclass(config=STRICT)
 class StoreSettings:
-    url: str = f"sqlite:///{DEFAULT_VAR_DIR / 'callbot.db'}"
+    url: StoreUrl = f"sqlite:///{DEFAULT_VAR_DIR / 'callbot.db'}"
+    """sqlite:///path/to/file.db or postgresql://user@host/database (docs/store.md)"""
+    spool_dir: LocalPath = ""
+    """journals of writes the store refused (disk full…); empty: "spool" beside recordings.dir"""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, url: str) -> str:
+        if url.partition("://")[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("a store URL starts with sqlite:/// or postgresql://")
+        return url
 
 
-@dataclass
+@dataclass(config=STRICT)
 class RecordingSettings:
-    dir: str = str(DEFAULT_VAR_DIR / "recordings")
+    dir: LocalPath = str(DEFAULT_VAR_DIR / "recordings")
     enabled: bool = True
 
 
-@dataclass
+@dataclass(config=STRICT)
 class PromptSettings:
-    dir: str = str(DEFAULT_PROMPTS_DIR)
-    override_dir: str = ""  # a folder of studio recordings named like prompts/audio/*.wav
-    tts_voice: str = "vi"  # espeak-ng voice: vi, vi-vn-x-south, vi-vn-x-central
-    tts_cache_dir: str = str(DEFAULT_VAR_DIR / "tts-cache")
+    dir: LocalPath = str(DEFAULT_PROMPTS_DIR)
+    override_dir: LocalPath = ""
+    """a folder of studio recordings named like prompts/audio/*.wav"""
+    tts_voice: str = "vi"
+    """espeak-ng voice: vi, vi-vn-x-south, vi-vn-x-central"""
+    tts_cache_dir: LocalPath = str(DEFAULT_VAR_DIR / "tts-cache")
 
 
-@dataclass
+@dataclass(config=STRICT)
 class AmiSettingsSection:
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = 5038
+    port: Port = 5038
     username: str = "callbot"
-    secret: str = ""  # set CALLBOT_AMI_SECRET in the environment
+    secret: str = ""
+    """set CALLBOT_AMI_SECRET in the environment"""
     queue: str = "support"
-    overflow_mode: str = "observe"  # "observe" (dialplan decides) or "rules"
-    max_wait_s: float = 20.0
-    max_queue_len: int = 10
-    correlation_wait_s: float = 1.0  # how long a new call waits for its UserEvent
-    # Also record on the Asterisk side with MixMonitor into this folder (on the Asterisk
-    # machine; needs write class "system"). Empty: only the callbot's own recording.
+    overflow_mode: Literal["observe", "rules"] = "observe"
+    """observe: the dialplan decides; rules: the callbot applies max_wait_s, max_queue_len"""
+    max_wait_s: Seconds = 20.0
+    max_queue_len: Count = 10
+    correlation_wait_s: Annotated[float, Field(ge=0)] = 1.0
+    """how long a new call waits for its UserEvent"""
     mixmonitor_dir: str = ""
+    """also record on the Asterisk side with MixMonitor into this absolute folder (on the
+    Asterisk machine; needs write class "system"). Empty: only the callbot's own recording."""
+
+    @field_validator("mixmonitor_dir")
+    @classmethod
+    def _absolute(cls, folder: str) -> str:
+        if folder and not folder.startswith("/"):
+            raise ValueError("a folder on the Asterisk machine: give an absolute path")
+        return folder
 
 
-@dataclass
+@dataclass(config=STRICT)
 class WebSettings:
-    enabled: bool = True  # dashboard, Open311 API and /metrics, served by `callbot serve`
+    enabled: bool = True
+    """dashboard, Open311 API and /metrics, served by `callbot serve`"""
     host: str = "127.0.0.1"
-    port: int = 8022
-    # Signs session cookies. Set CALLBOT_WEB_SECRET_KEY in production; when empty a random
-    # key is made at start-up (sessions then end when the server restarts).
+    port: Port = 8022
+    """0: any free port (printed at start); with --workers N, worker i uses port + i"""
     secret_key: str = ""
-    secure_cookies: bool = False  # true behind HTTPS
+    """signs session cookies. Set CALLBOT_WEB_SECRET_KEY in production; when empty a random
+    key is made at start-up (sessions then end when the server restarts)."""
+    secure_cookies: bool = False
+    """true behind HTTPS"""
     timezone: str = "Asia/Ho_Chi_Minh"
+    trusted_proxies: list[str] = field(default_factory=list)
+    """reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed; from any other
+    peer the header is ignored, so a client cannot choose its address for sign-in limits"""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, proxies: list[str]) -> list[str]:
+        return networks(proxies)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone (e.g. Asia/Ho_Chi_Minh)") from None
+        return name
+
+
+@dataclass(config=STRICT)
+class LogSettings:
+    format: Literal["text", "json"] = "text"
+    """json: one JSON object per line on stderr (status lines too, on stdout)"""
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """`callbot -v` is debug"""
 
 
 # --- Issue 5: routing, outbox, Open311, retention (docs/tickets.md) -------------------------
 
 
-@dataclass
+@dataclass(config=STRICT)
 class RoutingSettings:
-    rules_file: str = str(PROJECT_ROOT / "config" / "routing.toml")
+    rules_file: LocalPath = str(PROJECT_ROOT / "config" / "routing.toml")
 
 
-@dataclass
+@dataclass(config=STRICT)
 class OutboxSettings:
-    enabled: bool = True  # `callbot serve` delivers to agencies' webhooks
-    poll_interval_s: float = 2.0  # how often the worker looks for due deliveries
-    batch: int = 20  # deliveries claimed at once
-    concurrency: int = 8  # POSTs in flight at once
-    max_attempts: int = 10  # then the delivery is marked failed
-    backoff_base_s: float = 30.0  # 1st retry after ~30 s, then ×2 each time …
-    backoff_max_s: float = 3600.0  # … up to an hour
-    lease_s: float = 120.0  # a claimed delivery whose worker died is retried after this
-    timeout_s: float = 10.0  # per HTTP request
+    enabled: bool = True
+    """`callbot serve` delivers to agencies' webhooks"""
+    poll_interval_s: Seconds = 2.0
+    """how often the worker looks for due deliveries"""
+    batch: Count = 20
+    """deliveries claimed at once"""
+    concurrency: Count = 8
+    """POSTs in flight at once"""
+    max_attempts: Count = 10
+    """then the delivery is marked failed"""
+    backoff_base_s: Seconds = 30.0
+    """1st retry after ~30 s, then x2 each time …"""
+    backoff_max_s: Seconds = 3600.0
+    """… up to an hour"""
+    lease_s: Seconds = 120.0
+    """a claimed delivery whose worker died is retried after this"""
+    timeout_s: Seconds = 10.0
+    """per HTTP request"""
 
 
-@dataclass
+@dataclass(config=STRICT)
 class Open311Settings:
-    # The environment variable holding the API keys that may POST requests, comma-separated;
-    # "chat:KEY" files tickets on the chat channel, a bare key on the web channel.
-    api_keys_env: str = "CALLBOT_OPEN311_API_KEYS"
-    max_body_bytes: int = 65_536
-    max_results: int = 1000
-    default_days: int = 90  # GET without dates: the last 90 days (as the spec suggests)
+    api_keys_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = (
+        "CALLBOT_OPEN311_API_KEYS"
+    )
+    """the environment variable holding the API keys that may POST requests, comma-separated;
+    "chat:KEY" files tickets on the chat channel, a bare key on the web channel"""
+    max_body_bytes: Count = 65_536
+    max_results: Count = 1000
+    default_days: Count = 90
+    """GET without dates: the last 90 days (as the spec suggests)"""
 
 
-@dataclass
+@dataclass(config=STRICT)
 class RetentionSettings:
-    enabled: bool = True  # `callbot serve` runs the purge job
-    interval_s: float = 3600.0
-    # Days after a ticket's last change before its personal data is purged, per status
-    # ("closed=90"); statuses not listed use default_days.
+    enabled: bool = True
+    """`callbot serve` runs the purge job"""
+    interval_s: Seconds = 3600.0
     periods: list[str] = field(default_factory=lambda: ["closed=90", "rejected=90"])
-    default_days: int = 365
+    """days after a ticket's last change before its personal data is purged, per status
+    ("closed=90"); statuses not listed use default_days"""
+    default_days: Days = 365
 
 
-@dataclass
+@dataclass(config=STRICT)
 class Settings:
     audiosocket: AudioSocketSettings = field(default_factory=AudioSocketSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
@@ -168,112 +296,79 @@ class Settings:
     prompts: PromptSettings = field(default_factory=PromptSettings)
     ami: AmiSettingsSection = field(default_factory=AmiSettingsSection)
     web: WebSettings = field(default_factory=WebSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)  # issue 5
     outbox: OutboxSettings = field(default_factory=OutboxSettings)  # issue 5
     open311: Open311Settings = field(default_factory=Open311Settings)  # issue 5
     retention: RetentionSettings = field(default_factory=RetentionSettings)  # issue 5
 
 
-SECRET_KEYS = {("ami", "secret"), ("web", "secret_key")}
-
-
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
-    # Annotations are strings here (postponed evaluation): "int", "list[str]", …
-    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    kind = list if name.startswith("list") else {"str": str, "int": int, "float": float}.get(name)
-    if name == "bool":
-        kind = bool
-    try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            lowered = str(value).strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"not a boolean: {value!r}")
-        if kind is int:
-            if isinstance(value, bool):
-                raise ValueError("a boolean is not a number")
-            return int(value)
-        if kind is float:
-            return float(value)
-        if kind is list:
-            if isinstance(value, str):
-                return [item.strip() for item in value.split(",") if item.strip()]
-            if not isinstance(value, list):
-                raise ValueError(f"expected a list, got {value!r}")
-            return [str(item) for item in value]
-        if kind is str:
-            if not isinstance(value, str | int | float):
-                raise ValueError(f"expected text, got {value!r}")
-            return str(value)
-    except ValueError as error:
-        raise ConfigError(f"{where}: {error}") from None
-    return value
+SECRET_KEYS = frozenset({("ami", "secret"), ("web", "secret_key")})
+# CALLBOT_ variables that are read but are not settings (models, tests, benchmarks, the
+# routing rules' webhook secrets by the naming docs/tickets.md uses).
+OTHER_VARIABLES = {
+    "CALLBOT_CONFIG",
+    "CALLBOT_MODELS_DIR",
+    "CALLBOT_CHROMIUM",
+    "CALLBOT_SCREENSHOTS",
+}
+OTHER_PREFIXES = ("CALLBOT_TEST_", "CALLBOT_BENCH_", "CALLBOT_WEBHOOK_SECRET_")
 
 
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Defaults < ``path`` (or $CALLBOT_CONFIG) < environment; ConfigError names the mistake."""
     env = dict(os.environ) if env is None else env
     if path is None and env.get("CALLBOT_CONFIG"):
         path = Path(env["CALLBOT_CONFIG"])
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: {error}") from None
-    settings = Settings()
-    sections = {f.name: f for f in dataclasses.fields(Settings)}
-    for section_name in data:
-        if section_name not in sections:
-            raise ConfigError(f"{path}: unknown section [{section_name}]")
-    for section_name in sections:
-        section = getattr(settings, section_name)
-        keys = {f.name: f for f in dataclasses.fields(section)}
-        from_file = data.get(section_name, {})
-        if not isinstance(from_file, dict):
-            raise ConfigError(f"{path}: [{section_name}] must be a table")
-        for key in from_file:
-            if key not in keys:
-                raise ConfigError(f"{path}: unknown setting {section_name}.{key}")
-        for key, spec in keys.items():
-            env_name = f"CALLBOT_{section_name}_{key}".upper()
-            if env_name in env:
-                value, where = env[env_name], env_name
-            elif key in from_file:
-                value, where = from_file[key], f"{path}: {section_name}.{key}"
-            else:
-                continue
-            setattr(section, key, _coerce(value, spec.type, where))
+    settings: Settings = config_file.layered(Settings, path, env, SECRET_KEYS)
+    sections = tuple(f"CALLBOT_{f.name.upper()}_" for f in dataclasses.fields(Settings))
+    mistaken = [n for n in _unknown(env, settings) if n.upper().startswith(sections)]
+    if mistaken:  # CALLBOT_STORE_URLL: surely meant as a setting
+        known = config_file.env_names(Settings)
+        raise ConfigError(
+            "; ".join(f"{n} is not a setting{config_file.hint(n, known)}" for n in mistaken)
+        )
     return settings
+
+
+def environment_warnings(settings: Settings, env: dict[str, str] | None = None) -> list[str]:
+    """CALLBOT_ variables that name nothing the callbot reads (warnings, not errors: the
+    prefix is shared with the scripts around it), each with the nearest setting's name."""
+    env = dict(os.environ) if env is None else env
+    known = config_file.env_names(Settings)
+    return [
+        f"{n} is not a setting{config_file.hint(n, known)}; ignored"
+        for n in _unknown(env, settings)
+    ]
+
+
+def _unknown(env: dict[str, str], settings: Settings) -> list[str]:
+    known = set(config_file.env_names(Settings)) | OTHER_VARIABLES
+    known.add(settings.open311.api_keys_env.upper())
+    return sorted(
+        name
+        for name in env
+        if (upper := name.upper()).startswith("CALLBOT_")
+        and upper not in known
+        and not upper.startswith(OTHER_PREFIXES)
+    )
 
 
 def describe(settings: Settings) -> str:
     """The effective settings as TOML, secrets masked."""
-    lines = []
-    for section_field in dataclasses.fields(settings):
-        section = getattr(settings, section_field.name)
-        lines.append(f"[{section_field.name}]")
-        for key_field in dataclasses.fields(section):
-            value = getattr(section, key_field.name)
-            if (section_field.name, key_field.name) in SECRET_KEYS and value:
-                value = "********"
-            lines.append(f"{key_field.name} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
+    return config_file.describe(settings, SECRET_KEYS)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+EXAMPLE_HEADER = """\
+# Settings for `callbot --config FILE`: every key with its default, generated from
+# callbot/config.py by `callbot config --example` (a test fails when this file drifts).
+# Every key can also be set as an environment variable CALLBOT_SECTION_KEY, which wins
+# (CALLBOT_STORE_URL, CALLBOT_AUDIOSOCKET_ALLOW=10.1.2.3,10.1.2.4). Secrets (ami.secret,
+# web.secret_key) belong in the environment. Relative paths are relative to the folder
+# of the file they are written in. `callbot config` prints the effective values.
+"""
+
+
+def example_toml() -> str:
+    """callbot.example.toml: the defaults, paths relative to the project, where it lives."""
+    return config_file.example(Settings, EXAMPLE_HEADER, PROJECT_ROOT)

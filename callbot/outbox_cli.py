@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 from typing import TYPE_CHECKING
 
 from callbot.config import Settings
@@ -40,16 +41,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    from callbot.cli import open_existing_store
     from callbot.tickets.routing import RulesError, load_rules
-    from callbot.tickets.store.factory import open_store
 
     try:
         rules = load_rules(settings.routing.rules_file)
     except RulesError as error:
-        print(f"callbot outbox: {error}")
+        print(f"callbot outbox: {error}", file=sys.stderr)
         return 2
-    store: SqlTicketStore = open_store(settings.store.url)  # type: ignore[assignment]
-    await store.open()
+    # Every action works on deliveries already filed: an empty new store would be no use.
+    store: SqlTicketStore = await open_existing_store(settings)  # type: ignore[assignment]
     try:
         match args.action:
             case "run":
@@ -91,8 +92,8 @@ async def _list(store: SqlTicketStore, args: argparse.Namespace) -> int:
         when = d.delivered_at or d.next_attempt_at
         print(
             f"{d.id:<6} #{d.ticket_id:<6} v{d.routing_version} {d.agency_id:<12} "
-            f"{d.status:<10} attempts={d.attempts:<2} {when:%Y-%m-%d %H:%M:%S} "
-            f"{d.last_error or ''}"
+            f"{d.status:<10} attempts={d.attempts:<2} "
+            f"{f'{when:%Y-%m-%d %H:%M:%S}' if when else '-':<19} {d.last_error or ''}"
         )
     print(f"{len(deliveries)} deliveries")
     return 0
@@ -103,7 +104,7 @@ async def _retry(store: SqlTicketStore, args: argparse.Namespace) -> int:
     if args.failed:
         ids += [d.id for d in await store.list_deliveries(DeliveryStatus.FAILED, limit=100_000)]
     if not ids:
-        print("callbot outbox retry: name delivery ids or --failed")
+        print("callbot outbox retry: name delivery ids or --failed", file=sys.stderr)
         return 2
     print(f"{await store.retry_deliveries(ids)} deliveries queued again")
     return 0
@@ -113,7 +114,7 @@ async def _route(store: SqlTicketStore, rules: RoutingRules, args: argparse.Name
     from callbot.tickets.routing import route_ticket
 
     if len(args.ids) != 1:
-        print("callbot outbox route: name one ticket")
+        print("callbot outbox route: name one ticket", file=sys.stderr)
         return 2
     routed = await route_ticket(store, args.ids[0], rules, actor="operator", force=args.force)
     if routed is None:

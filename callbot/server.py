@@ -6,29 +6,91 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
 
+from asr_models.registry import UnknownModel
 from callbot.call.asterisk_link import AsteriskLink
 from callbot.call.dialog import Script
 from callbot.call.handback_queue import HandbackQueue
 from callbot.call.session import CallServices, CallSession
-from callbot.config import Settings
+from callbot.config import ConfigError, Settings
 from callbot.speech.asr.base import AsrEngine
 from callbot.speech.asr.factory import build_engine
 from callbot.speech.prompts import prompt_library
+from callbot.tickets.journal import replay_spool, spool_directory
+from callbot.tickets.leases import CallLeases, new_owner_id
 from callbot.tickets.model import utcnow
 from callbot.tickets.outbox import Outbox, start_outbox
 from callbot.tickets.retention import RetentionJob, start_retention
+from callbot.tickets.routing import RulesError
 from callbot.tickets.store.base import TicketStore
 from callbot.tickets.store.factory import open_store
 from telephony.audiosocket_server import AudioSocketServer
 from telephony.frame_clock import FrameClock
 
 log = logging.getLogger(__name__)
+# The lines a supervisor (demo, load tester, tests) waits for; `callbot` sends them to stdout.
+status = logging.getLogger("callbot.status")
+
+
+class StartupError(RuntimeError):
+    """What stopped start-up, in one line; ``code`` is the exit status (2: the settings,
+    which a restart cannot fix; 1: anything else)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(" ".join(message.split()))
+        self.code = code
+
+
+@dataclass
+class _Step:
+    """The start-up step in progress, so a failure names it."""
+
+    now: str = "start-up"
+
+    def failed(self, error: Exception) -> StartupError:
+        if isinstance(error, StartupError):
+            return error
+        reason = str(error)
+        if isinstance(error, OSError) and error.strerror:
+            reason = error.strerror + (f": {error.filename}" if error.filename else "")
+        settings_error = isinstance(error, ConfigError | RulesError | UnknownModel)
+        return StartupError(f"cannot start: {self.now}: {reason}", 2 if settings_error else 1)
+
+
+def check_paths(settings: Settings) -> None:
+    """The files and folders the settings name that must already exist: a wrong path stops
+    start-up before anything opens, naming the setting (recordings and caches are made)."""
+    needed = {
+        "prompts.dir": (settings.prompts.dir, Path.is_dir),
+        "prompts.override_dir": (settings.prompts.override_dir, Path.is_dir),
+        "routing.rules_file": (settings.routing.rules_file, Path.is_file),
+    }
+    for name, (path, exists) in needed.items():
+        if path and not exists(Path(path)):
+            kind = "folder" if exists is Path.is_dir else "file"
+            raise ConfigError(f"{name} = {path!r}: no such {kind}")
+
+
+def bind_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host:port``, not yet listening (no connection is accepted
+    before the callbot is ready); OSError when the address is in use or not ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def load_script() -> Script:
@@ -53,6 +115,7 @@ class Callbot:
     # What start_callbot opened itself (a caller may share a model or store between bots).
     owns_asr: bool = True
     owns_store: bool = True
+    leases: CallLeases | None = None  # this process's lease on its calls (issue 15)
 
     @property
     def port(self) -> int:
@@ -61,6 +124,8 @@ class Callbot:
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop taking calls, let the ones in progress end, then release everything."""
         await self.audiosocket.close(grace_s)
+        if self.leases is not None:  # after the calls ended: released, not expired
+            await self.leases.stop()
         if self.web is not None:
             await self.web.stop()
         if self.asterisk is not None:
@@ -79,14 +144,21 @@ class Callbot:
 class WebServer:
     """uvicorn in this process's event loop, so the web app shares the store and metrics."""
 
-    def __init__(self, app: object, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    def __init__(
+        self, app: object, host: str, port: int, sock: socket.socket | None = None
+    ) -> None:
+        # proxy_headers off: the app believes X-Forwarded-For only from web.trusted_proxies.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="off", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task: asyncio.Task[None] | None = None
+        # Bound here, not by uvicorn, which on a port in use logs and calls sys.exit.
+        self.sock = sock or bind_socket(host, port)
 
     async def start(self) -> int:
-        self._task = asyncio.create_task(self.server.serve())
+        self._task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
         while not self.server.started:
             if self._task.done():
                 self._task.result()  # raises why it could not start (port in use…)
@@ -124,17 +196,62 @@ async def start_callbot(
     reuse_port: bool = False,
     close_stale: bool = True,
 ) -> Callbot:
-    """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared."""
+    """Open the store, load the model and prompts, listen. ``asr``/``store`` may be shared.
+
+    Whatever stops start-up is raised as one StartupError naming the step, once what was
+    already opened is closed again (a half-started process would hang on its threads)."""
+    step = _Step()
+    async with contextlib.AsyncExitStack() as opened:
+        try:
+            bot = await _start(settings, opened, step, asr, store, web, reuse_port, close_stale)
+        except Exception as error:
+            raise step.failed(error) from error
+        opened.pop_all()  # from here on Callbot.stop releases everything
+    return bot
+
+
+async def _start(
+    settings: Settings,
+    opened: contextlib.AsyncExitStack,
+    step: _Step,
+    asr: AsrEngine | None,
+    store: TicketStore | None,
+    web: bool | None,
+    reuse_port: bool,
+    close_stale: bool,
+) -> Callbot:
     owns_asr, owns_store = asr is None, store is None
+    a, w = settings.audiosocket, settings.web
+    step.now = "settings"
+    check_paths(settings)
+    # Both ports first: one in use stops start-up before the slow model load.
+    step.now = f"AudioSocket on {a.host}:{a.port}"
+    bind_socket(a.host, a.port, reuse_port).close()
+    web_socket = None
+    if w.enabled if web is None else web:
+        step.now = f"web on {w.host}:{w.port}"
+        web_socket = bind_socket(w.host, w.port)
+        opened.callback(web_socket.close)
     if store is None:
+        step.now = f"ticket store {safe_url(settings.store.url)}"
         store = open_store(settings.store.url)
         await store.open()
+        opened.push_async_callback(store.close)
+    step.now = "replaying journals"
+    # Journals an earlier run could not replay go first: they hold how those calls ended.
+    spool = spool_directory(settings.store.spool_dir, settings.recordings.dir)
+    await replay_spool(store, spool)
     if close_stale:
+        step.now = "closing calls left open"
         await close_stale_calls(store, settings)
+    step.now = f"prompts in {settings.prompts.dir}"
     prompts = prompt_library(settings.prompts)
     prompts.preload()
     if asr is None:
+        step.now = f"speech model {settings.asr.model or settings.asr.engine}"
         asr = await asyncio.to_thread(build_asr, settings)
+        opened.push_async_callback(asr.close)
+    step.now = "the call script (ivr.py)"
     recordings = Path(settings.recordings.dir) if settings.recordings.enabled else None
     services = CallServices(
         store=store,
@@ -150,20 +267,31 @@ async def start_callbot(
         max_payload=settings.audiosocket.max_payload,
         queue=settings.ami.queue,
         correlation_wait_s=settings.ami.correlation_wait_s,
+        spool_dir=spool,
+        owner_id=new_owner_id(),
     )
+
+    opened.push_async_callback(services.clock.close)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await CallSession(services, reader, writer).run()
 
     # Routing and agency delivery after each call; the scheduled retention purge.
+    step.now = f"routing rules {settings.routing.rules_file}"
     outbox = await start_outbox(store, settings)  # a bad rules file stops start-up here
+    opened.push_async_callback(outbox.stop)
     services.after_call = outbox.pipeline.after_call
+    step.now = "retention"
     retention = start_retention(store, settings)
+    if retention is not None:
+        opened.push_async_callback(retention.stop)
 
     asterisk = None
     if settings.ami.enabled:
+        step.now = f"AMI {settings.ami.host}:{settings.ami.port}"
         asterisk = AsteriskLink(settings.ami, on_operator_reached=operator_reached(store))
         await asterisk.start()
+        opened.push_async_callback(asterisk.stop)
         services.callers = asterisk.callers
         services.operators = asterisk.watcher
         services.handbacks = HandbackQueue(asterisk.watcher, settings.ami.queue)
@@ -171,7 +299,19 @@ async def start_callbot(
         services.on_handback = asterisk.hand_back
         services.on_caller_known = asterisk.caller_known
 
-    a = settings.audiosocket
+    # The lease before the first call; its beat replays journals and closes dead calls.
+    leases = CallLeases(
+        store,
+        services.owner_id,
+        running=services.running_calls,
+        spool_dir=spool,
+        after_call=outbox.pipeline.after_call,
+    )
+    step.now = "call leases"
+    await leases.start()
+    opened.push_async_callback(leases.stop)
+
+    step.now = f"AudioSocket on {a.host}:{a.port}"
     server = AudioSocketServer(
         handle,
         host=a.host,
@@ -180,6 +320,7 @@ async def start_callbot(
         reuse_port=reuse_port,  # workers
     )
     await server.start()
+    opened.push_async_callback(server.close)
     bot = Callbot(
         settings,
         services,
@@ -189,17 +330,20 @@ async def start_callbot(
         retention=retention,
         owns_asr=owns_asr,
         owns_store=owns_store,
+        leases=leases,
     )
-    if settings.web.enabled if web is None else web:
+    if web_socket is not None:
         from callbot.web.app import create_app
 
+        step.now = f"web on {w.host}:{w.port}"
         app = create_app(store, settings, services.metrics)
         app.state.services = services  # /metrics reads the frame clock and ASR queue depth
         app.state.queue_watcher = asterisk.watcher if asterisk else None
         app.state.ticket_pipeline = outbox.pipeline
-        bot.web = WebServer(app, settings.web.host, settings.web.port)
+        bot.web = WebServer(app, w.host, w.port, sock=web_socket)
         port = await bot.web.start()
-        print(f"callbot: web on http://{settings.web.host}:{port}/", flush=True)
+        opened.push_async_callback(bot.web.stop)
+        status.info("callbot: web on http://%s:%d/", w.host, port)
     return bot
 
 
@@ -235,14 +379,16 @@ async def serve_forever(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    store = _safe_url(settings.store.url)
-    print(f"callbot: AudioSocket on {settings.audiosocket.host}:{bot.port}, store {store}")
+    store = safe_url(settings.store.url)
+    status.info(
+        "callbot: AudioSocket on %s:%d, store %s", settings.audiosocket.host, bot.port, store
+    )
     await stop.wait()
     log.info("stopping: %d calls in progress", bot.audiosocket.active_calls)
     await bot.stop()
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """A store URL without its password, for logs."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)

@@ -15,7 +15,8 @@ worker takes a call — a worker must never do it, it would end its siblings' li
 resolves the port, starts the workers, restarts one that dies (the kernel sends new calls
 to the workers still listening meanwhile), forwards SIGINT / SIGTERM and waits. The calls a
 dead worker had in progress stay open until the next full start closes them as incomplete
-tickets for a callback.
+tickets for a callback. A worker that cannot start (a port, the model, the store) stops the
+whole start-up with its one-line reason, so a supervisor sees the failure.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ import socket
 from typing import Any
 
 from callbot.config import Settings
+from callbot.config_file import configure_logging
 
 log = logging.getLogger(__name__)
+status = logging.getLogger("callbot.status")
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -49,10 +52,19 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def worker_settings(settings: Settings, index: int, port: int) -> Settings:
+def worker_settings(settings: Settings, index: int, port: int, count: int = 1) -> Settings:
+    """Worker ``index`` of ``count``: its ports, and its share of the decode slots.
+
+    ``asr.workers`` is how many decodes the *machine* runs at once (one per core by
+    default); N processes that each ran that many would put N decodes on every core, and
+    two workers on 2 vCPU then failed at 120 calls where one process held 150. So each
+    process gets ``asr.workers // count`` (at least one).
+    """
+    decodes = max(1, settings.asr.workers // max(1, count))
     worker = dataclasses.replace(
         settings,
         audiosocket=dataclasses.replace(settings.audiosocket, port=port),
+        asr=dataclasses.replace(settings.asr, workers=decodes),
         web=dataclasses.replace(
             settings.web, port=settings.web.port + index if settings.web.port else 0
         ),
@@ -61,14 +73,17 @@ def worker_settings(settings: Settings, index: int, port: int) -> Settings:
 
 
 def _worker_main(settings: Settings, index: int, verbose: bool, ready: Any) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format=f"%(asctime)s %(levelname)s worker{index} %(name)s: %(message)s",
-    )
+    from callbot.server import StartupError
+
+    configure_logging(settings.log.format, settings.log.level, verbose=verbose, worker=index)
     # The parent forwards SIGINT as SIGTERM; a Ctrl-C reaching the whole process group
     # must not kill a worker before its calls end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_worker(settings, index, ready))
+    try:
+        asyncio.run(_worker(settings, index, ready))
+    except StartupError as error:
+        ready.put(("failed", index, f"{error} (worker {index})", error.code))
+        raise SystemExit(error.code) from None
 
 
 async def _worker(settings: Settings, index: int, ready: Any) -> None:
@@ -77,27 +92,57 @@ async def _worker(settings: Settings, index: int, ready: Any) -> None:
     bot = await start_callbot(settings, reuse_port=True, close_stale=False)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print(f"callbot: worker {index} ready on {settings.audiosocket.host}:{bot.port}", flush=True)
-    ready.put(index)
+    status.info("callbot: worker %d ready on %s:%d", index, settings.audiosocket.host, bot.port)
+    ready.put(("ready", index, "", 0))
     await stop.wait()
     await bot.stop()
 
 
 async def _close_stale_once(settings: Settings) -> None:
-    from callbot.server import close_stale_calls
+    from callbot.server import StartupError, close_stale_calls, safe_url
+    from callbot.tickets.store.base import StoreError
     from callbot.tickets.store.factory import open_store
 
-    async with open_store(settings.store.url) as store:
-        await close_stale_calls(store, settings)
+    try:
+        async with open_store(settings.store.url) as store:
+            await close_stale_calls(store, settings)
+    except StoreError as error:
+        url = safe_url(settings.store.url)
+        raise StartupError(f"cannot start: ticket store {url}: {error}") from None
+
+
+async def _wait_until_ready(workers: list[Any], ready: Any, stop: asyncio.Event) -> None:
+    """Until every worker listens; a worker that fails or dies first stops start-up."""
+    from callbot.server import StartupError
+
+    waiting = set(range(len(workers)))
+    while waiting and not stop.is_set():
+        try:
+            state, index, reason, code = await asyncio.to_thread(ready.get, True, 0.5)
+        except queue.Empty:
+            if dead := [i for i in sorted(waiting) if not workers[i].is_alive()]:
+                code = workers[dead[0]].exitcode
+                message = f"cannot start: worker {dead[0]} exited before it was ready ({code})"
+                raise StartupError(message) from None
+            continue
+        if state == "failed":
+            raise StartupError(reason, code)
+        waiting.discard(index)
 
 
 MAX_RESTARTS = 5  # per worker; a worker that keeps dying at start has a config problem
 
 
 async def serve_workers(settings: Settings, count: int) -> None:
+    from callbot.server import StartupError
+
     await _close_stale_once(settings)
     a = settings.audiosocket
-    placeholder = reserve_port(a.host, a.port)
+    try:
+        placeholder = reserve_port(a.host, a.port)
+    except OSError as error:
+        where = f"AudioSocket on {a.host}:{a.port}"
+        raise StartupError(f"cannot start: {where}: {error.strerror}") from None
     port = placeholder.getsockname()[1]
     # spawn, not fork: each worker loads its own model and threads from a clean process.
     context = multiprocessing.get_context("spawn")
@@ -107,7 +152,7 @@ async def serve_workers(settings: Settings, count: int) -> None:
     def spawn(index: int) -> Any:
         process = context.Process(
             target=_worker_main,
-            args=(worker_settings(settings, index, port), index, verbose, ready),
+            args=(worker_settings(settings, index, port, count), index, verbose, ready),
             name=f"callbot-worker-{index}",
         )
         process.start()
@@ -123,12 +168,8 @@ async def serve_workers(settings: Settings, count: int) -> None:
     try:
         # Announce the port only when every worker listens (the load tester and the
         # demo wait for this line): before that a connection would be refused.
-        for _ in workers:
-            while not stop.is_set() and any(p.is_alive() for p in workers):
-                with contextlib.suppress(queue.Empty):
-                    await asyncio.to_thread(ready.get, True, 0.5)
-                    break
-        print(f"callbot: AudioSocket on {a.host}:{port}, {count} workers", flush=True)
+        await _wait_until_ready(workers, ready, stop)
+        status.info("callbot: AudioSocket on %s:%d, %d workers", a.host, port, count)
         while not stop.is_set():
             for index, process in enumerate(workers):
                 if not process.is_alive() and restarts[index] < MAX_RESTARTS:
@@ -136,8 +177,7 @@ async def serve_workers(settings: Settings, count: int) -> None:
                     log.error("worker %d exited (%s); restarting it", index, process.exitcode)
                     workers[index] = spawn(index)
             if not any(p.is_alive() for p in workers):
-                log.error("every worker has exited")
-                break
+                raise StartupError(f"every worker has exited, {MAX_RESTARTS} restarts each")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:

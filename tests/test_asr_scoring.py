@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.nlu.candidates import CASE_TYPE, SUBJECT, choose, surface_forms
+from callbot.nlu.candidates import CASE_TYPE, SUBJECT, surface_forms
+from callbot.speech.asr.choices import choose
 
 try:
     from test_asr_whisper import speak
@@ -55,3 +56,35 @@ def test_choose_refuses_a_flat_or_low_answer():
     assert choose([3.0, 1.0, 2.8], values, min_score=1.0, min_margin=0.5).value is None
     assert choose([0.4, 0.1, -1.0], values, min_score=1.0, min_margin=0.5).value is None
     assert choose([3.0, 1.0, 1.2], values, min_score=1.0, min_margin=0.5).value == "yes"
+
+
+async def test_a_stream_opened_with_choices_returns_the_free_text_and_the_choice(
+    whisper_engine, tmp_path
+):
+    """What the call path gets: one decode job gives the transcript and the scored choice,
+    from one encoding; both agree with decoding and scoring done apart."""
+    from callbot.speech.asr.choices import Choices
+
+    pcm = speak("hàng xóm", tmp_path / "answer.wav")
+    choices = Choices(SUBJECT, min_score=1.0, min_margin=0.5)
+    stream = whisper_engine.open_stream(None, choices)
+    stream.accept(pcm)
+    heard = await stream.finish()
+    assert heard.choice is not None and heard.choice.value == "neighbour"
+    assert 0.5 < heard.choice.confidence <= 1.0
+    alone = await whisper_engine.transcribe(pcm)
+    assert heard.text == alone.text and alone.choice is None
+    texts, values = choices.texts()
+    apart = choose(await whisper_engine.score(pcm, texts), values, min_score=1.0, min_margin=0.5)
+    assert heard.choice.score == pytest.approx(apart.score, abs=0.05)
+
+
+async def test_a_choice_is_none_of_these_when_its_thresholds_are_not_met(whisper_engine, tmp_path):
+    from callbot.speech.asr.choices import Choices
+
+    pcm = speak("hàng xóm", tmp_path / "answer.wav")
+    stream = whisper_engine.open_stream(None, Choices(SUBJECT, min_score=99.0, min_margin=0.5))
+    stream.accept(pcm)
+    heard = await stream.finish()
+    assert heard.choice is not None and heard.choice.value is None
+    assert heard.choice.score > 2.0  # scored, but not accepted

@@ -82,6 +82,22 @@ async def test_phrase_list_constrains_the_answer(engine, tmp_path):
     assert "안녕하세요" in hyp.text
 
 
+async def test_a_questions_choices_become_the_grammar(engine, tmp_path):
+    """The call path hands a closed question's Choices, not a phrase list: Vosk decodes
+    against every expected text (plus [unk]) and the NLU reads the text it returns."""
+    from callbot.speech.asr.choices import Choices
+
+    assert engine.supports_choices is False  # no per-answer scores come back
+    choices = Choices({"hello": ("안녕하세요",), "yes": ("네",), "no": ("아니요",)}, 1.0, 0.5)
+    pcm = speak("안녕하세요", tmp_path / "hello.wav", "ko")
+    stream = engine.open_stream(None, choices)
+    await feed_live(stream, pcm)
+    hyp = await stream.finish()
+    assert hyp.choice is None
+    assert set(hyp.text.split()) <= {"안녕하세요", "네", "아니요"}
+    assert "안녕하세요" in hyp.text
+
+
 async def test_silence_cancel_and_empty(engine):
     stream = engine.open_stream()
     await feed_live(stream, bytes(8000 * 2))

@@ -153,3 +153,50 @@ def test_resampling_keeps_a_tone_and_normalising_text() -> None:
     back = downsample_16k_to_8k(up)
     assert np.max(np.abs(back[100:-100] - tone[100:-100])) < 0.02
     assert normalise_text("Số 0, 9 - Quận Ba!") == "số 0 9 quận ba"
+
+
+def test_the_engine_sets_the_native_thread_counts_itself(tmp_path):
+    """Not left to the environment: a fresh process that builds the engine with one thread
+    per decode runs with OpenMP at one thread, whatever OMP_NUM_THREADS said before, and
+    holds no extra spinning OpenMP thread after a decode."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, numpy as np\n"
+        "from callbot.speech.asr.factory import AsrSettings, build_engine\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "e = build_engine(AsrSettings(engine='whisper', threads=1, workers=1))\n"
+        "e.decode_16k(np.random.default_rng(1).normal(0, 0.1, 16000).astype(np.float32))\n"
+        "print(os.environ['OMP_NUM_THREADS'], len(os.listdir('/proc/self/task')) - before)\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "8"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    assert out[0] == "1"
+    # The one decode worker is the only new thread; an unpinned OpenMP adds its own.
+    assert int(out[1]) <= 1, out
+
+
+@pytest.mark.parametrize("seconds", [0.03, 0.5, 2.0, 7.3])
+def test_the_cheap_log_mel_equals_faster_whispers(seconds):
+    """The engine's own front end (callbot/speech/asr/log_mel.py) gives the features
+    faster-whisper's FeatureExtractor gives, to float32 rounding, on speech-like and on
+    silent input."""
+    import numpy as np
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from callbot.speech.asr.log_mel import LogMel
+
+    reference = FeatureExtractor()
+    ours = LogMel(reference.mel_filters)
+    rng = np.random.default_rng(int(seconds * 1000))
+    n = int(seconds * 16000)
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000)
+    for audio in (rng.normal(0, 0.1, n), tone, np.zeros(n)):
+        audio = audio.astype(np.float32)
+        want, got = reference(audio), ours(audio)
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() < 1e-5

@@ -106,11 +106,16 @@ def test_correct_a_slot_and_change_the_status(server: Any, page: Any) -> None:
 
     form = page.locator("form.status-form")
     form.locator("select[name=status]").select_option("accepted")
-    form.locator("input[name=note]").fill("Đã liên hệ phường")
+    form.locator("input[name=note]").fill("Đã liên hệ phường")  # the internal note
+    form.locator("input[name=public_note]").fill("Đang xác minh")
     form.locator("button").click()
     page.wait_for_load_state()
     assert page.inner_text("h1 .status") == "Đã tiếp nhận"
     assert "Đã liên hệ phường" in page.inner_text(".history")
+    # Open311 publishes the public note only (issue 15).
+    public = page.request.get(f"{server.url}/open311/v2/requests/{ticket_id}.json").json()
+    assert public[0]["status_notes"] == "Đang xác minh"
+    assert "Đã liên hệ phường" not in str(public)
 
 
 def test_agency_officer_sees_only_their_agency(server: Any, page: Any) -> None:

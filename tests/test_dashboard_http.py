@@ -215,19 +215,17 @@ def test_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
         users("add", "quan3", "--role", "agency", "--password-stdin", stdin="mat-khau-dai-2\n") == 2
     )
     assert users("add", "ngan", "--role", "oversight", "--password-stdin", stdin="ngan\n") == 2
-    assert (
-        users(
-            "add",
-            "quan3",
-            "--role",
-            "agency",
-            "--agency",
-            "UBND Quận 3",
-            "--password-stdin",
+
+    def officer(agency: str) -> int:
+        return users(
+            "add", "quan3", "--role", "agency", "--agency", agency, "--password-stdin",
             stdin="mat-khau-dai-2\n",
-        )
-        == 0
-    )
+        )  # fmt: skip
+
+    # Only agencies the routing rules can send a ticket to; an id becomes the agency's name.
+    assert officer("UBND Quận 3") == 2  # matches nothing routing writes
+    assert "no agency 'UBND Quận 3'" in capsys.readouterr().err
+    assert officer("ubnd-770") == 0
     assert users("set-password", "quan3", "--password-stdin", stdin="mat-khau-moi-3\n") == 0
     assert users("disable", "quan3") == 0
     assert users("disable", "khong-co") == 1
@@ -235,7 +233,7 @@ def test_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert users("list") == 0
     listing = capsys.readouterr().out
     assert re.search(r"giamsat\s+supervisor\s+active", listing)
-    assert re.search(r"quan3\s+agency\s+disabled\s+agency=UBND Quận 3", listing)
+    assert re.search(r"quan3\s+agency\s+disabled\s+agency=Ủy ban nhân dân Quận 3", listing)
     assert "mat-khau" not in listing
 
 

@@ -95,13 +95,24 @@ async def test_accounts_sessions_and_sign_in_failures(store: SqlTicketStore) -> 
     assert await accounts.live_session("token-c", NOW) is None
     assert not await accounts.set_disabled("nobody", True, NOW)
 
-    for minutes in (10, 3, 2, 1):
-        at = NOW - timedelta(minutes=minutes)
-        await accounts.record_failure("giamsat", "10.0.0.1", at, forget=at - timedelta(minutes=5))
-    assert await accounts.recent_failures("giamsat", "10.0.0.1", NOW - timedelta(minutes=5)) == 3
-    assert await accounts.recent_failures("giamsat", "10.0.0.2", NOW - timedelta(minutes=5)) == 0
-    await accounts.clear_failures("giamsat", "10.0.0.1")
-    assert await accounts.recent_failures("giamsat", "10.0.0.1", NOW - timedelta(hours=1)) == 0
+    # Sign-in limits: each attempt is reserved on every key before the password check.
+    window = timedelta(minutes=5)
+    pair, everyone = ("pair 10.0.0.1 giamsat", 3), ("all", 100)
+    started = NOW - timedelta(minutes=10)
+    assert await accounts.reserve_attempt([pair, everyone], started, started - window) is None
+    # That attempt's window has ended: three more fit in a new one, the fourth is refused
+    # and, refused, counts on no key (the "all" budget is not spent by a locked pair).
+    for _ in range(3):
+        assert await accounts.reserve_attempt([pair, everyone], NOW, NOW - window) is None
+    assert await accounts.reserve_attempt([pair, everyone], NOW, NOW - window) == pair[0]
+    other = ("pair 10.0.0.2 giamsat", 3)
+    assert await accounts.reserve_attempt([other, ("all", 4)], NOW, NOW - window) is None
+    assert await accounts.reserve_attempt([other, ("all", 4)], NOW, NOW - window) == "all"
+    # A success gives its attempt back and clears its pair.
+    await accounts.release_attempt(["all"], [pair[0]])
+    assert await accounts.reserve_attempt([pair, ("all", 5)], NOW, NOW - window) is None
+    later = NOW + timedelta(minutes=6)
+    assert await accounts.forget_attempts(later - window) == 3  # every row's window is over
 
 
 async def test_replays_are_logged_once_per_playback_and_notes_kept(store: SqlTicketStore) -> None:

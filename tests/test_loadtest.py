@@ -199,3 +199,21 @@ async def test_report_from_a_short_real_run(tmp_path: Path, whisper_engine) -> N
     assert page.count("<svg") == 3
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no assets
     assert "test run" in report.summary(figures)
+
+
+def test_the_voice_only_callers_never_touch_the_keypad() -> None:
+    """The speech issue's measure: these callers fill a slot only if the bot understood
+    what they said, so none of their replies may be keys, and every question the bot can
+    ask them (the keypad-only fallbacks included) has a spoken answer."""
+    from callbot.simulation.scripts import DEFAULT_SCRIPTS
+
+    path = DEFAULT_SCRIPTS.with_name("callers_voice.toml")
+    scripts = load_scripts(path)
+    assert len(scripts) >= 3
+    asked = {"ask_case_type", "ask_subject", "ask_place", "ask_household", "ask_callback"}
+    for script in scripts:
+        replies = [r for rs in script.answers.values() for r in rs]
+        assert replies and all(r.kind == "say" for r in replies), script.name
+        for prompt in asked:
+            assert prompt in script.answers and f"{prompt}_keypad" in script.answers
+        assert script.expect_complete and {"case_type", "place"} <= set(script.expect)

@@ -46,11 +46,12 @@ class _Stream:
 class _Engine:
     name = "fake"
     supports_phrases = False
+    supports_choices = False
 
     def __init__(self) -> None:
         self.gate = asyncio.Event()
 
-    def open_stream(self, phrases=None) -> _Stream:
+    def open_stream(self, phrases=None, choices=None) -> _Stream:
         return _Stream(self.gate)
 
 

@@ -7,8 +7,11 @@ import hashlib
 import http.server
 import importlib
 import io
+import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import zipfile
 from dataclasses import replace
@@ -17,7 +20,14 @@ from pathlib import Path
 import pytest
 
 from asr_models import fetch, registry
-from asr_models.fetch import STAMP_NAME, ChecksumError, ModelError, ensure_spec, run_models_command
+from asr_models.fetch import (
+    STAMP_NAME,
+    ChecksumError,
+    ModelError,
+    ensure,
+    ensure_spec,
+    run_models_command,
+)
 from asr_models.registry import AssembledFile, ModelSpec, PackageFile, SourceKind
 
 
@@ -303,3 +313,48 @@ def test_hand_placed_model_is_adopted_not_downloaded(tmp_path, monkeypatch):
     assert any("adopting" in m for m in messages)
     monkeypatch.setitem(registry.MODELS, spec.name, spec)
     assert fetch.verify(spec.name, models) == []
+
+
+def test_phowhisper_is_one_command_away_and_loads_as_any_ct2_whisper(tmp_path):
+    """The registry names PhoWhisper base and small with their hub folder; a copy placed by
+    hand (a machine without internet) is adopted with its hashes recorded, and the Whisper
+    engine loads it like any CTranslate2 Whisper model (here whisper-base's files stand in
+    for the weights, which cannot be downloaded on this machine)."""
+    for size in ("base", "small"):
+        spec = registry.get(f"phowhisper-{size}")
+        assert spec.engine == "whisper" and spec.language == "vi"
+        assert spec.source is SourceKind.HF_HUB and spec.hf_subfolder.startswith("PhoWhisper-")
+        assert "BSD-3-Clause" in spec.licence
+    source = ensure("whisper-base")
+    placed = tmp_path / "models" / "phowhisper-base"
+    placed.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        os.link(source / name, placed / name)
+    messages: list[str] = []
+    spec = registry.get("phowhisper-base")
+    assert ensure_spec(spec, tmp_path / "models", messages.append) == placed
+    assert any("adopting" in m for m in messages)
+    assert fetch.verify("phowhisper-base", tmp_path / "models") == []
+    from callbot.speech.asr.whisper import WhisperEngine
+
+    engine = WhisperEngine(placed, cpu_threads=1)
+    assert engine.decode_pcm8k(bytes(16000)).text == ""  # loaded and decodes (silence)
+
+
+def test_an_unreachable_hub_says_where_and_how_to_place_the_model(tmp_path):
+    script = (
+        "import sys\n"
+        "from asr_models import fetch, registry\n"
+        "try:\n"
+        "    fetch.ensure_spec(registry.get('phowhisper-small'), fetch.Path(sys.argv[1]))\n"
+        "except fetch.ModelError as e:\n"
+        "    print(e)\n"
+    )
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+        env=env, timeout=120,
+    ).stdout  # fmt: skip
+    assert "could not download" in out and "PhoWhisper-small-ct2-fasterWhisper" in out
+    assert "callbot models verify phowhisper-small" in out
+    assert not (tmp_path / "phowhisper-small").exists()  # nothing half-made left behind

@@ -184,3 +184,21 @@ async def test_a_dead_worker_is_restarted_and_siblings_calls_live_on(tmp_path: P
             await client.hang_up()
         await clock.close()
         await server.stop()
+
+
+@pytest.mark.parametrize(
+    ("machine", "processes", "each"), [(2, 1, 2), (2, 2, 1), (4, 2, 2), (2, 3, 1)]
+)
+def test_worker_processes_share_the_machines_decode_slots(machine, processes, each) -> None:
+    """asr.workers is the machine's decodes at once: N processes divide it (at least one
+    each) instead of each running all of them on the same cores."""
+    import dataclasses
+
+    from callbot.config import Settings
+    from callbot.workers import worker_settings
+
+    settings = Settings()
+    settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, workers=machine))
+    shares = [worker_settings(settings, i, 9100, processes).asr.workers for i in range(processes)]
+    assert shares == [each] * processes
+    assert settings.asr.workers == machine  # the parent's settings are left as they were

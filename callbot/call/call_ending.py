@@ -10,6 +10,8 @@ import contextlib
 import logging
 
 from callbot.call.call_state import FINAL_DECODE_TIMEOUT_S, CallState
+from callbot.call.dialog import Action, End, Say
+from callbot.tickets.journal import JournalError, end_entry
 from callbot.tickets.model import CallEndReason, Speaker, TurnKind, utcnow
 from callbot.tickets.store.base import StoreError
 from telephony.audiosocket_protocol import (
@@ -40,6 +42,41 @@ class CallEnding(CallState):
             self.writer.write(encode_hangup())
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
+
+    async def _honest_ending(self, actions: list[Action]) -> list[Action]:
+        """The goodbye of a complete ticket tells the caller the request was sent: say it
+        only once the store holds the required slots. Otherwise (the store is down; what
+        was said is in the journal) the ticket ends incomplete, for a callback, and the
+        goodbye says an operator will call back."""
+        if not actions or not isinstance(actions[-1], End) or not actions[-1].complete:
+            return actions
+        if await self._request_stored():
+            return actions
+        log.warning("call %s: request not in the store yet; ending it for a callback", self.call_id)
+        end = actions[-1]
+        ticket_id = self.ticket.id if self.ticket is not None else None
+        goodbye = Say(self.s.script.goodbye_incomplete(ticket_id))
+        before = actions[:-2] if len(actions) > 1 and isinstance(actions[-2], Say) else actions[:-1]
+        return [*before, goodbye, End(end.reason, False)]
+
+    async def _request_stored(self) -> bool:
+        if self._journal is not None and not await self._journal.flush(self.s.store):
+            return False
+        assert self.call_id is not None
+        try:
+            stored = await self.s.store.get_ticket_for_call(self.call_id)
+        except StoreError:
+            log.exception("call %s: cannot read its ticket back", self.call_id)
+            return False
+        heard = self.dialog.state.slots if self.dialog is not None else {}
+        for question in self.s.script.questions:
+            if not question.required:
+                continue
+            slot = stored.slots.get(question.slot) if stored is not None else None
+            wanted = heard.get(question.slot)
+            if slot is None or wanted is None or slot.value != wanted.value:
+                return False
+        return True
 
     async def _return_to_operators(self, call_id: str) -> None:
         """Give the call back untouched: marked for the operators' queue when AMI can."""
@@ -75,13 +112,35 @@ class CallEnding(CallState):
             self.writer.close()
         reason = self._end_reason or CallEndReason.CALLER_HANGUP
         if self.call_id is not None and self.ticket is not None:
-            try:
-                self.ticket = await self.s.store.end_call(
-                    self.call_id, ended_at=utcnow(), reason=reason, complete=self._complete
-                )
-                if self.s.after_call is not None:
-                    await self.s.after_call(self.ticket)
-            except StoreError:
-                log.exception("call %s: could not close its ticket", self.call_id)
+            await self._close_ticket(reason)
+            self.s.running_calls.discard(self.call_id)
         self.s.metrics.call_ended(reason.value, self._complete)
         log.info("call %s ended: %s, complete=%s", self.call_id, reason.value, self._complete)
+
+    async def _close_ticket(self, reason: CallEndReason) -> None:
+        """End the ticket, after the journal's writes (else routing would see a ticket
+        without them); when the store still refuses, the ending joins the journal and the
+        lease's replay closes the ticket once the store is back."""
+        assert self.call_id is not None
+        ended_at = utcnow()
+        journal = self._journal
+        try:
+            if journal is not None and not await journal.flush(self.s.store):
+                raise StoreError("the journal's writes are not in the store yet")
+            self.ticket = await self.s.store.end_call(
+                self.call_id, ended_at=ended_at, reason=reason, complete=self._complete
+            )
+            if self.s.after_call is not None:
+                await self.s.after_call(self.ticket)
+        except StoreError as error:
+            if journal is None or self._unsaved is not None:
+                log.exception("call %s: could not close its ticket", self.call_id)
+            else:
+                try:
+                    journal.append(end_entry(self.call_id, ended_at, reason, self._complete))
+                    log.warning("call %s: ending kept in the journal: %s", self.call_id, error)
+                except JournalError:
+                    log.exception("call %s: could not close its ticket", self.call_id)
+        finally:
+            if journal is not None:
+                journal.close()

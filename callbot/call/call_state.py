@@ -36,6 +36,7 @@ from callbot.call.rebuffer import Rebuffer
 from callbot.call.recording import CallRecorder
 from callbot.speech.asr.base import AsrEngine, AsrStream
 from callbot.speech.prompts import PromptLibrary
+from callbot.tickets.journal import CallJournal, Entry, JournalError, turn_entry
 from callbot.tickets.model import CallEndReason, Speaker, Ticket, Turn, TurnKind, utcnow
 from callbot.tickets.store.base import StoreError, TicketStore
 from telephony.audiosocket_protocol import (
@@ -86,6 +87,13 @@ class CallServices:
     after_call: Callable[[Ticket], Awaitable[object]] | None = None
     # Called once the network has told us who the caller is (e.g. start MixMonitor).
     on_caller_known: Callable[[str, object], Awaitable[object]] | None = None
+    # Where a call's failed writes are journaled (callbot.tickets.journal); None: nowhere,
+    # so a failed write means the request cannot be kept and the call is handed back.
+    spool_dir: Path | None = None
+    # This process's lease (callbot.tickets.leases) and the calls its sessions run now:
+    # an open call of ours that is not in the set is closed by the lease's sweep.
+    owner_id: str | None = None
+    running_calls: set[str] = field(default_factory=set)
 
 
 # What the listener hands the dialog loop.
@@ -95,7 +103,13 @@ class HungUp:
     detail: str = ""
 
 
-CallInput = Heard | Pressed | Silence | OperatorFree | HandBackFailed | HungUp
+# Neither the store nor the journal could keep a write: the dialog stops here.
+@dataclass(frozen=True)
+class StoreLost:
+    why: str
+
+
+CallInput = Heard | Pressed | Silence | OperatorFree | HandBackFailed | HungUp | StoreLost
 
 
 class PeerGone(Exception):
@@ -134,6 +148,9 @@ class CallState:
         self._complete = False
         self._hung_up = False
         self._store_failures = 0
+        self._journal: CallJournal | None = None
+        self._unsaved: str | None = None  # why the request could not be kept, once it is so
+        self._slot_version = 0
         self._current_playback: Playback | None = None
         self.caller_info: object | None = None  # from the AMI correlation, if any
         self.network: dict[str, str] = {}  # slot values the network offers (caller number)
@@ -178,15 +195,36 @@ class CallState:
         if start_ms is None and self.recorder is not None:
             start_ms = self.recorder.duration_ms
         turn = Turn(self.call_id, seq, utcnow(), speaker, kind, text, confidence, start_ms, end_ms)
-        return self._persist(self.s.store.append_turn(turn))
+        return self._persist(self.s.store.append_turn(turn), turn_entry(turn))
 
-    async def _persist(self, write: object) -> None:
-        """Await a store write; a failing store is logged, the call goes on."""
+    async def _persist(self, write: Awaitable[object], entry: Entry) -> None:
+        """Await a store write; one the store refuses goes to the call's journal (replayed
+        when the store is back), and the call goes on. When the journal refuses it too,
+        the caller's request cannot be kept: the dialog loop is told (StoreLost)."""
         try:
-            await write  # type: ignore[misc]
-        except StoreError:
+            await write
+            return
+        except StoreError as error:
             self._store_failures += 1
-            log.exception("call %s: store write failed", self.call_id)
+            failure = error
+        if self._unsaved is not None:
+            return  # already being handed back; nothing more can be kept
+        if self._journal is None:
+            self._lose(f"store write failed ({failure}) and there is no spool directory")
+            return
+        try:
+            self._journal.append(entry)
+        except JournalError as error:
+            self._lose(f"store write failed ({failure}); {error}")
+            return
+        self.s.metrics.store_writes_journaled += 1
+        log.warning("call %s: store write kept in the journal: %s", self.call_id, failure)
+
+    def _lose(self, why: str) -> None:
+        self._unsaved = why
+        self.s.metrics.requests_not_saved += 1
+        log.error("call %s: the caller's request cannot be saved: %s", self.call_id, why)
+        self.inputs.put_nowait(StoreLost(why))
 
     def _stop_output(self) -> None:
         if self._clock_handle is not None:

@@ -31,6 +31,7 @@ from callbot.call.script import (
     Silence,
     Understood,
 )
+from callbot.speech.asr.choices import Choices
 from callbot.speech.pieces import Digits, Piece, Prompt, Text
 from callbot.tickets.model import CallEndReason, SlotSource, SlotValue
 
@@ -147,23 +148,34 @@ class Dialog:
         if q.offer_prompt and q.slot not in s.offered and self.network.get(q.slot):
             s.offered.add(q.slot)
             s.offering = True
-            return [
-                Ask(
-                    (Prompt(q.offer_prompt),), q.slot, phrases=("có", "không"), keypad=KeypadSpec(1)
-                )
-            ]
+            return [self._ask_yes_no((Prompt(q.offer_prompt),), q.slot)]
         if s.keypad_only:
             prompt = q.keypad_prompt or q.prompt
             return [Ask((Prompt(prompt),), q.slot, keypad=q.keypad, speech=False)]
         pieces = (Prompt(q.retry_prompt), Prompt(q.prompt)) if retry else (Prompt(q.prompt),)
-        return [Ask(pieces, q.slot, phrases=q.phrases, keypad=q.keypad)]
+        return [Ask(pieces, q.slot, phrases=q.phrases, choices=q.choices, keypad=q.keypad)]
+
+    def _ask_yes_no(self, pieces: tuple[Piece, ...], slot: str | None) -> Ask:
+        return Ask(
+            pieces,
+            slot,
+            phrases=("đúng", "sai", "có", "không"),
+            choices=self.script.yes_no_choices,
+            keypad=KeypadSpec(1),
+        )
 
     def _on_answer(self, event: Heard | Pressed) -> list[Action]:
         q = self.script.questions[self.state.index]
         if self.state.offering:
             return self._on_offer(q, event)
         if isinstance(event, Heard):
-            understood = None if self.state.keypad_only else q.understand(event.text)
+            understood = None
+            if not self.state.keypad_only:
+                understood = understand_heard(q.understand, event, q.choices)
+            if understood is not None and q.choices is None and event.confidence < 1.0:
+                # An open answer is only as sure as the transcript it was read from.
+                confidence = round(min(understood.confidence, event.confidence), 3)
+                understood = Understood(understood.value, confidence, understood.heard)
             source = SlotSource.SPEECH
         else:
             understood = q.from_keys(event.digits) if q.from_keys else None
@@ -177,7 +189,9 @@ class Dialog:
         if isinstance(event, Pressed):
             answer = {"1": "yes", "2": "no"}.get(event.digits)
         else:
-            understood = self.script.understand_yes_no(event.text)
+            understood = understand_heard(
+                self.script.understand_yes_no, event, self.script.yes_no_choices
+            )
             answer = understood.value if understood else None
         if answer == "yes":
             value = self.network[q.slot]
@@ -222,11 +236,19 @@ class Dialog:
         s = self.state
         s.phase = Phase.CONFIRM
         pieces: list[Piece] = [Prompt(self.script.readback_intro)]
+        unsure = False
         for q in self.script.questions:
-            if q.slot in s.slots:
-                pieces.extend(q.readback(s.slots[q.slot].value))
+            slot = s.slots.get(q.slot)
+            if slot is None:
+                continue
+            if slot.source is SlotSource.SPEECH and slot.confidence < q.readback_min_confidence:
+                unsure = True  # never nonsense read back as a fact
+            else:
+                pieces.extend(q.readback(slot.value))
+        if unsure:
+            pieces.extend(self.script.unsure_readback)
         pieces.append(Prompt(self.script.confirm_prompt))
-        return [Ask(tuple(pieces), None, phrases=("đúng", "sai"), keypad=KeypadSpec(1))]
+        return [self._ask_yes_no(tuple(pieces), None)]
 
     def _on_confirm(self, event: Heard | Pressed) -> list[Action]:
         if isinstance(event, Pressed):
@@ -235,7 +257,9 @@ class Dialog:
             field_name = self.script.which_field(event.text)
             if field_name is not None:  # "sai địa chỉ": no, and which field, at once
                 return self._correct(field_name)
-            understood = self.script.understand_yes_no(event.text)
+            understood = understand_heard(
+                self.script.understand_yes_no, event, self.script.yes_no_choices
+            )
             answer = understood.value if understood else None
         if answer == "yes":
             return self._finish(confirmed=True)
@@ -251,14 +275,7 @@ class Dialog:
         s.speech_failures += 1
         if s.speech_failures > self.script.speech_tries:
             return self._finish(confirmed=False)
-        return [
-            Ask(
-                (Prompt("retry"), Prompt(self.script.confirm_prompt)),
-                None,
-                phrases=("đúng", "sai"),
-                keypad=KeypadSpec(1),
-            )
-        ]
+        return [self._ask_yes_no((Prompt("retry"), Prompt(self.script.confirm_prompt)), None)]
 
     def _on_which_field(self, event: Heard | Pressed) -> list[Action]:
         if isinstance(event, Pressed):
@@ -344,3 +361,35 @@ class Dialog:
         if self.state.phase is Phase.CONFIRM:
             return self._readback()
         return [Ask((Prompt(self.script.which_field_prompt),), None, keypad=KeypadSpec(1))]
+
+
+# A slot read weakly (just over the acceptance threshold: "some request none of the cues
+# know" is the menu's "other") from a transcript the recogniser gave little confidence is
+# most likely noise read as words, not an answer.
+WEAK_READING = 0.6
+UNSURE_HEARING = 0.5
+
+
+def understand_heard(
+    understand: Callable[[str], Understood | None], event: Heard, choices: Choices | None
+) -> Understood | None:
+    """What a spoken answer means: the free transcript read by the NLU, and the question's
+    expected answers as the recogniser scored them (``event.choice``).
+
+    The two agree → that value. Only one says something → that one (the choice's
+    thresholds were calibrated on speech to be wrong less than 1 in 20). They disagree →
+    unclear, and the question is asked again: a guess is never read back as a fact. A free
+    value the choices cannot express (a 2025 ward where the choices are districts) is not
+    contradicted by them. A weak reading of a doubtful transcript counts as nothing.
+    """
+    free = understand(event.text) if event.text else None
+    if free is not None and free.confidence < WEAK_READING and event.confidence < UNSURE_HEARING:
+        free = None  # a weak reading of a transcript the recogniser itself doubts
+    choice = event.choice
+    if choices is None or choice is None or choice.value is None:
+        return free
+    if free is None:
+        return Understood(choice.value, round(choice.confidence, 3), event.text)
+    if free.value not in choices.forms:
+        return free
+    return free if free.value == choice.value else None

@@ -112,7 +112,7 @@ class FramePath(CallState):
                 if self.out is not None and self.out.playing:
                     self.out.interrupt()  # barge-in
                     self.s.metrics.barge_ins += 1
-                self._asr_stream = self.s.asr.open_stream(ask.phrases or None)
+                self._asr_stream = self.s.asr.open_stream(ask.phrases or None, ask.choices)
                 self._asr_stream.accept(event.preroll)
                 self._utterance_start_ms = max(
                     0, (self.recorder.duration_ms if self.recorder else 0) - 300
@@ -135,7 +135,7 @@ class FramePath(CallState):
         hypothesis = await stream.finish()
         self.s.metrics.asr_decoded(hypothesis)
         await self._caller_said(hypothesis, start_ms)
-        self.inputs.put_nowait(Heard(hypothesis.text, hypothesis.confidence))
+        self.inputs.put_nowait(Heard(hypothesis.text, hypothesis.confidence, hypothesis.choice))
 
     async def _decode_final(self) -> None:
         stream, self._asr_stream = self._asr_stream, None

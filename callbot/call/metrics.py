@@ -31,6 +31,10 @@ class CallMetrics:
     # Connections that never named a call with a valid UUID (port scans, junk): logged and
     # counted here, never filed as tickets — no one is behind them to call back.
     unidentified_connections: int = 0
+    # Store writes that failed and were kept in the call's journal (replayed later), and
+    # calls whose request could not be kept at all (journal failed too): handed back.
+    store_writes_journaled: int = 0
+    requests_not_saved: int = 0
     utterances: int = 0
     asr_audio_s: float = 0.0
     asr_decode_s: float = 0.0
@@ -60,4 +64,6 @@ class CallMetrics:
             "turn_latency_p95_s": percentile(latencies, 95),
             "barge_ins": self.barge_ins,
             "unidentified_connections": self.unidentified_connections,
+            "store_writes_journaled": self.store_writes_journaled,
+            "requests_not_saved": self.requests_not_saved,
         }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callbot.speech.asr.choices import Choice, Choices
 from callbot.speech.pieces import Piece, Text
 from callbot.tickets.model import CallEndReason, SlotValue
 
@@ -17,6 +18,9 @@ from callbot.tickets.model import CallEndReason, SlotValue
 class Heard:
     text: str
     confidence: float
+    # The question's expected answers as the recogniser scored them (constrained
+    # recognition), when the question had choices and the engine can score them.
+    choice: Choice | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Ask:
     pieces: tuple[Piece, ...]
     slot: str | None
     phrases: tuple[str, ...] = ()  # what a constrained recogniser may expect
+    choices: Choices | None = None  # a closed question's answers, scored against the audio
     keypad: KeypadSpec | None = None
     speech: bool = True  # False once the question fell back to keypad only
     barge_in: bool = True
@@ -120,8 +125,12 @@ class Question:
     keypad_prompt: str | None = None  # asked after failed speech tries, keys only
     retry_prompt: str = "retry"
     phrases: tuple[str, ...] = ()
+    choices: Choices | None = None  # closed questions: the answers to score (see Ask)
     required: bool = True
     readback: Callable[[str], tuple[Piece, ...]] = lambda value: (Text(value),)
+    # Open answers (address, name): a value heard with less confidence than this is not
+    # read back as a fact — the caller hears that it was recorded for the operator.
+    readback_min_confidence: float = 0.0
     correction_key: str | None = None  # keypad digit that picks this field at readback
     # Asked first when the network already knows a value for this slot ("can we call you
     # back on the number you are calling from?"): yes takes it, no asks the question.
@@ -146,6 +155,9 @@ class Script:
     wants_human: Callable[[str], bool]
     which_field: Callable[[str], str | None]  # "sai địa chỉ" → "place"
     human_key: str = "0"
+    # Said at readback in place of an open answer heard too unsurely to read back.
+    unsure_readback: tuple[Piece, ...] = ()
+    yes_no_choices: Choices | None = None  # "đúng rồi", "sai"…, scored at readback and offers
     speech_tries: int = 2  # failed speech answers before the keypad fallback
     keypad_tries: int = 2
     silences_before_goodbye: int = 3  # in a row, whatever the questions

@@ -19,7 +19,14 @@ import logging
 import time
 
 from callbot.call.call_ending import CallEnding
-from callbot.call.call_state import READ_BYTES, CallInput, CallServices, HungUp, PeerGone
+from callbot.call.call_state import (
+    READ_BYTES,
+    CallInput,
+    CallServices,
+    HungUp,
+    PeerGone,
+    StoreLost,
+)
 from callbot.call.dialog import (
     Action,
     Ask,
@@ -35,8 +42,10 @@ from callbot.call.dialog import (
 from callbot.call.frame_path import FramePath
 from callbot.call.recording import CallRecorder
 from callbot.nlu.phone import check_phone
+from callbot.speech.pieces import Prompt
+from callbot.tickets.journal import CallJournal, call_info_entry, slot_entry
 from callbot.tickets.model import CallEndReason, CallRecord, Speaker, TurnKind, utcnow
-from callbot.tickets.store.base import StoreError
+from callbot.tickets.store.base import DuplicateCallError, StoreError
 from telephony.audio_format import duration_ms
 from telephony.audiosocket_protocol import (
     AudioSocketError,
@@ -47,6 +56,9 @@ from telephony.paced_writer import PacedWriter, Playback
 __all__ = ["CallServices", "CallSession"]
 
 log = logging.getLogger(__name__)
+
+# Said when neither the store nor the journal can keep the caller's request.
+NOT_SAVED_PROMPT = "not_saved"
 
 
 class CallSession(FramePath, CallEnding):
@@ -62,6 +74,18 @@ class CallSession(FramePath, CallEnding):
             first = await self._read_uuid()
             try:
                 await self._begin(first)
+            except DuplicateCallError:
+                # Not a store failure: the dialplan reused a UUID (docs/scaling.md makes a
+                # new one per attempt). Still returned to the operators, never answered.
+                log.error(
+                    "call %s: this AudioSocket UUID was used by an earlier call; the call is "
+                    "returned to the operators (the dialplan must make a new UUID per attempt)",
+                    first.uuid,
+                )
+                self.ticket = None
+                self._end_reason = CallEndReason.SERVER_ERROR
+                await self._return_to_operators(first.uuid)
+                return
             except StoreError:
                 # No ticket can be kept (disk full, database down): don't take the call.
                 # A hangup frame returns it to the dialplan at once, which sends the caller
@@ -131,9 +155,20 @@ class CallSession(FramePath, CallEnding):
         self.call_id = started.uuid
         recording_rel = f"{utcnow():%Y/%m/%d}/{self.call_id}.wav"
         recording = self.s.recordings_dir is not None
-        self.ticket = await self.s.store.begin_call(
-            CallRecord(self.call_id, utcnow(), recording_path=recording_rel if recording else None)
-        )
+        # Counted as ours before it exists, so the lease's sweep never takes it for lost.
+        self.s.running_calls.add(self.call_id)
+        try:
+            self.ticket = await self.s.store.begin_call(
+                CallRecord(
+                    self.call_id, utcnow(), recording_path=recording_rel if recording else None
+                ),
+                owner=self.s.owner_id,
+            )
+        except BaseException:
+            self.s.running_calls.discard(self.call_id)
+            raise
+        if self.s.spool_dir is not None:
+            self._journal = CallJournal(self.s.spool_dir, self.call_id)
         if self.s.recordings_dir is not None:
             self.recorder = CallRecorder(self.s.recordings_dir / recording_rel)
         self.out = PacedWriter(self.writer.transport.write, self._on_bot_frame)
@@ -153,7 +188,8 @@ class CallSession(FramePath, CallEnding):
             self.network["callback_number"] = number
         channel = getattr(info, "channel", None)
         await self._persist(
-            self.s.store.set_call_info(self.call_id, caller_number=number, channel_name=channel)
+            self.s.store.set_call_info(self.call_id, caller_number=number, channel_name=channel),
+            call_info_entry(self.call_id, number, channel),
         )
         if self.s.on_caller_known is not None:
             await self.s.on_caller_known(self.call_id, info)
@@ -177,12 +213,18 @@ class CallSession(FramePath, CallEnding):
             if isinstance(event, HungUp):
                 self._end_reason = event.reason
                 return
+            if isinstance(event, StoreLost):
+                await self._not_saved()
+                return
             actions = dialog.handle(event)
             self._wait_for_operator(dialog.state.human_requested)
 
     async def _execute(self, actions: list[Action]) -> CallInput | None:
         """Run actions until one needs the caller; return what the caller did."""
+        actions = await self._honest_ending(actions)
         for action in actions:
+            if self._unsaved is not None:
+                return StoreLost(self._unsaved)
             match action:
                 case Say(pieces):
                     await self._speak(pieces, wait=True)
@@ -190,7 +232,12 @@ class CallSession(FramePath, CallEnding):
                     return await self._ask_and_listen(action)
                 case SetSlot(slot):
                     assert self.call_id is not None
-                    await self._persist(self.s.store.set_slot(self.call_id, slot))
+                    self._slot_version += 1  # orders this call's writes of a slot
+                    version = self._slot_version
+                    await self._persist(
+                        self.s.store.set_slot(self.call_id, slot, version=version),
+                        slot_entry(self.call_id, slot, version),
+                    )
                 case MissingSlot(name, why):
                     await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"slot {name} missing: {why}")
                 case End(reason, complete):
@@ -222,6 +269,17 @@ class CallSession(FramePath, CallEnding):
                 why = "hand-back hook failed"
         await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"hand-back failed: {why}")
         return False
+
+    async def _not_saved(self) -> None:
+        """Neither the store nor the journal keeps what the caller says: say so plainly,
+        and hand the call back to the operators as a hand-back does (never "sent")."""
+        marked = await self._mark_handback()
+        self._end_reason = CallEndReason.HANDED_BACK if marked else CallEndReason.SERVER_ERROR
+        self._complete = False
+        then = self.s.script.handback_prompt if marked else (Prompt("goodbye_end"),)
+        log.error("call %s: not saved; %s", self.call_id, "handed back" if marked else "ended")
+        await self._speak((Prompt(NOT_SAVED_PROMPT), *then), wait=True)
+        await self._hang_up()
 
     async def _speak(self, pieces: tuple, *, wait: bool) -> Playback:
         assert self.out is not None

@@ -18,7 +18,7 @@ from pathlib import Path
 from callbot.nlu.address import extract_address
 from callbot.nlu.case_type import extract_case_type
 from callbot.nlu.correction import extract_correction
-from callbot.nlu.extraction import Extraction
+from callbot.nlu.extraction import ACCEPT_CONFIDENCE, Extraction
 from callbot.nlu.household import extract_household
 from callbot.nlu.human_request import wants_human
 from callbot.nlu.name import extract_name
@@ -28,7 +28,7 @@ from callbot.nlu.subject import extract_subject
 from callbot.nlu.text import fold
 from callbot.nlu.yes_no import extract_yes_no
 
-MIN_CONFIDENCE = 0.3
+MIN_CONFIDENCE = ACCEPT_CONFIDENCE
 FOLDED_SLOTS = frozenset({"name", "address"})
 
 

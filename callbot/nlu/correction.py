@@ -71,7 +71,7 @@ def extract_correction(text: str) -> Extraction | None:
     """The slot name the caller says is wrong; lower confidence without an explicit cue."""
     norm = normalise(text)
     folded = fold(norm)
-    hits = score_cues(folded, _SLOT_CUES)
+    hits = score_cues(norm, _SLOT_CUES)
     if not hits:
         return None
     best = max(hits.values(), key=lambda h: h.score)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Below this an extraction is "not understood": the dialog asks again (ivr.py) and the
+# corpus scorer counts it as nothing (corpus.py). One figure for both, so that what the
+# benchmarks report is what a caller gets.
+ACCEPT_CONFIDENCE = 0.5
+
 
 @dataclass(frozen=True)
 class Extraction:

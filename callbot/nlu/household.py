@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import find_numbers
-from callbot.nlu.text import fold, normalise, word_set
+from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
 # Folded words that, right after a number, say it counts people ("năm người", "ba đứa con").
 _PERSON_NOUNS = word_set("nguoi khau nhan thanh dua chau be con dua tre ong ba co chu mieng suat")
@@ -28,6 +28,17 @@ _MAX_PEOPLE = 60
 
 
 def extract_household(text: str) -> Extraction | None:
+    corrected = split_self_correction(text)
+    if corrected is not None:
+        # "sáu người à không bảy người" is seven, not thirteen: the count after the
+        # correction replaces the one before it.
+        found = _count(corrected[1])
+        if found is not None:
+            return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
+    return _count(text)
+
+
+def _count(text: str) -> Extraction | None:
     norm = normalise(text)
     acc = norm.split()
     fol = [fold(t) for t in acc]

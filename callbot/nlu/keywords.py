@@ -1,7 +1,7 @@
 """Cue-phrase scoring shared by the closed-class extractors (case type, subject, correction).
 
-Cues are written with their diacritics, as a reader expects, and matched folded: recognisers
-drop tone marks far more often than they produce a different word that folds the same.
+Cues are written with their diacritics and matched with them first; a match with tone marks
+removed counts less (see ``score_cues``).
 """
 
 from __future__ import annotations
@@ -23,41 +23,66 @@ class CueHit:
         return " ".join(tokens[self.first[0] : self.first[1]])
 
 
+# A cue word heard without its tone marks ("trung" for "trứng": the recogniser dropped
+# them) counts this much of the cue's weight; one heard with *other* marks that fold the
+# same ("cơ" for "có", "đôi" for "đói", "sủa" for "sữa") is most likely another word and
+# counts far less. A cue counts by its least exact word.
+DROPPED_MARKS_WEIGHT = 0.5
+OTHER_MARKS_WEIGHT = 0.25
+
+
+def _word_weight(heard: str, heard_folded: str, cue: str, cue_folded: str) -> float:
+    if heard == cue:
+        return 1.0
+    if heard_folded != cue_folded:
+        return 0.0
+    return DROPPED_MARKS_WEIGHT if heard == heard_folded else OTHER_MARKS_WEIGHT
+
+
 @lru_cache(maxsize=64)
-def _folded_cues(cues: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
-    # Longest first so "không có gì ăn" is found before "có".
-    return tuple(sorted(((fold(c), w) for c, w in cues), key=lambda cw: -len(cw[0])))
+def _cue_tokens(
+    cues: tuple[tuple[str, float], ...],
+) -> tuple[tuple[tuple[str, ...], tuple[str, ...], float], ...]:
+    return tuple((tuple(c.split()), tuple(fold(c).split()), w) for c, w in cues)
 
 
-def score_cues(
-    folded_text: str, cues: Mapping[str, Sequence[tuple[str, float]]]
-) -> dict[str, CueHit]:
-    """Sum the weights of each label's cues found as whole words in ``folded_text``.
+def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> dict[str, CueHit]:
+    """Sum the weights of each label's cues found as whole words in normalised ``text``.
 
-    A cue found inside a longer cue already counted (of any label) is not counted again, so
-    "không có gì ăn" does not also count as "có".
+    Tones first: a cue written exactly as heard counts fully; one that matches only with
+    tone marks removed counts less (``DROPPED_MARKS_WEIGHT``, ``OTHER_MARKS_WEIGHT``).
+    Longest cues first, and a cue found
+    inside a longer cue already counted (of any label) is not counted again, so "không có gì
+    ăn" does not also count as "có".
     """
-    padded = f" {folded_text} "
-    spans_used: list[tuple[int, int]] = []
-    hits: dict[str, CueHit] = {}
+    toks = text.split()
+    folded = [fold(t) for t in toks]
     flat = sorted(
         (
-            (cue, weight, label)
+            (exact, plain, weight, label)
             for label, cs in cues.items()
-            for cue, weight in _folded_cues(tuple(cs))
+            for exact, plain, weight in _cue_tokens(tuple(cs))
         ),
-        key=lambda t: -len(t[0]),
+        key=lambda t: -len(" ".join(t[0])),
     )
-    for cue, weight, label in flat:
-        start = padded.find(f" {cue} ")
-        while start != -1:
-            span = (start, start + len(cue) + 2)
-            if not any(a <= span[0] and span[1] <= b for a, b in spans_used):
-                spans_used.append(span)
-                prev = hits.get(label)
-                tok = padded[: start + 1].count(" ") - 1
-                first = prev.first if prev else (tok, tok + cue.count(" ") + 1)
-                hits[label] = CueHit(label, (prev.score if prev else 0.0) + weight, first)
-                break
-            start = padded.find(f" {cue} ", start + 1)
+    spans_used: list[tuple[int, int]] = []
+    hits: dict[str, CueHit] = {}
+    for exact, plain, weight, label in flat:
+        n = len(exact)
+        for start in range(len(toks) - n + 1):
+            end = start + n
+            if any(a <= start and end <= b for a, b in spans_used):
+                continue
+            if tuple(folded[start:end]) != plain:
+                continue
+            factor = min(
+                _word_weight(toks[i], folded[i], exact[i - start], plain[i - start])
+                for i in range(start, end)
+            )
+            counted = weight * factor
+            spans_used.append((start, end))
+            prev = hits.get(label)
+            first = prev.first if prev else (start, end)
+            hits[label] = CueHit(label, (prev.score if prev else 0.0) + counted, first)
+            break
     return hits

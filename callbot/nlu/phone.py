@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import NUMBER_WORDS, READINGS, NumberPhrase, find_numbers, number_tokens
-from callbot.nlu.text import tokens, word_set
+from callbot.nlu.text import split_self_correction, tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
 # Words said around or between digit groups that do not end the number.
@@ -108,6 +108,12 @@ def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extracti
         a, b, digits = span
         heard = " ".join(raw[run[phrases[a].start] : run[phrases[b].end - 1] + 1])
         whole = a == 0 and b == len(phrases) - 1
+        if _overlong(phrases, a, b, run_tokens):
+            # More digits were said than a number holds (an 11-digit mobile): cutting them
+            # to a valid length would file a number nobody said.
+            if best is None:
+                best = Extraction(digits, 0.2, heard, reason="too_long")
+            continue
         mobile = check_phone(digits).kind == "mobile"
         # A reading other than the plain one, or a number inside a longer run, is less sure.
         confidence = (0.95 if whole else 0.8) * (1.0 if mobile else 0.95)
@@ -118,8 +124,53 @@ def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extracti
     return best
 
 
+def _overlong(phrases: list[NumberPhrase], a: int, b: int, run_tokens: list[str]) -> bool:
+    """Digits said right after the number, or before it other than a lone "không" (which
+    may be the answer "no": "không, số tôi là …")."""
+    if b < len(phrases) - 1:
+        return True
+    before = phrases[:a]
+    return bool(before) and not (
+        len(before) == 1 and run_tokens[before[0].start : before[0].end] == ["khong"]
+    )
+
+
 def extract_phone(text: str) -> Extraction | None:
-    """A callback number from an utterance; invalid numbers come back with low confidence."""
+    """A callback number from an utterance; invalid numbers come back with low confidence.
+
+    A self-correction ("… bảy tám, à nhầm, tám chín") is honoured: the number after it if it
+    is whole, else the number before it with its last group replaced by the new one; if
+    neither makes a valid number the answer is unclear, never the two stitched together.
+    """
+    corrected = split_self_correction(text)
+    if corrected is None:
+        return _extract(text)
+    before, after = corrected
+    fresh = _extract(after)
+    if fresh is not None and fresh.confidence >= 0.5:
+        return Extraction(fresh.value, round(fresh.confidence * 0.95, 3), fresh.heard)
+    replaced = _replace_last_group(before, after)
+    if replaced is not None:
+        return replaced
+    return Extraction("", 0.2, after.strip(), reason="self_correction") if after else None
+
+
+def _replace_last_group(before: str, after: str) -> Extraction | None:
+    old = number_tokens(tokens(before))
+    new = number_tokens(tokens(after))
+    old_phrases, new_phrases = find_numbers(old), find_numbers(new)
+    if not old_phrases or not new_phrases:
+        return None
+    kept = "".join(p.digits for p in old_phrases[:-1])
+    digits = _national(kept + "".join(p.digits for p in new_phrases))
+    if not check_phone(digits).kind:
+        return None
+    # A guess at which group was corrected: the readback (digit by digit) is where the
+    # caller confirms it.
+    return Extraction(digits, 0.6, f"{before.strip()} … {after.strip()}")
+
+
+def _extract(text: str) -> Extraction | None:
     raw = tokens(text)
     folded = number_tokens(raw)
     best: Extraction | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import fold, normalise
+from callbot.nlu.text import normalise
 
 SELF = "self"
 FAMILY = "family"
@@ -61,6 +61,37 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("ruột", 1),
         ("các con", 2),
         ("mấy đứa nhỏ", 2),
+        # Kinship words name family even without "tôi" ("cho bà nội", "thằng con").
+        ("bà nội", 2),
+        ("ông nội", 2),
+        ("bà ngoại", 2),
+        ("ông ngoại", 2),
+        ("mẹ", 2),
+        ("má", 1),
+        ("bố", 2),
+        ("cha", 1),
+        ("ba má", 2),
+        ("con trai", 2),
+        ("con gái", 2),
+        ("thằng con", 2),
+        ("đứa con", 2),
+        ("con dâu", 2),
+        ("con rể", 2),
+        ("đứa em", 2),
+        ("em trai", 2),
+        ("em gái", 2),
+        ("anh trai", 2),
+        ("chị gái", 2),
+        ("cháu nội", 2),
+        ("cháu ngoại", 2),
+        ("cô ruột", 2),
+        ("dì ruột", 2),
+        ("chú ruột", 2),
+        ("bác ruột", 2),
+        ("mẹ già", 2),
+        ("cha già", 2),
+        ("bố già", 2),
+        ("ông bà già", 2),
     ),
     NEIGHBOUR: (
         ("hàng xóm", 3),
@@ -84,6 +115,14 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("láng giềng", 3),
         ("cùng tổ", 2),
         ("cùng dãy trọ", 3),
+        ("bên cạnh", 2),
+        ("nhà bên", 3),
+        ("sát vách", 3),
+        ("phòng bên", 3),
+        ("phòng kế", 3),
+        ("cùng chung cư", 3),
+        ("cùng lầu", 3),
+        ("cùng phòng trọ", 2),
     ),
     OTHER: (
         ("người khác", 3),
@@ -125,7 +164,7 @@ def extract_subject(text: str) -> Extraction | None:
     choice = spoken_choice(norm, len(SUBJECTS))
     if choice is not None:
         return Extraction(SUBJECTS[choice - 1], 0.9, norm)
-    hits = score_cues(fold(norm), _CUES)
+    hits = score_cues(norm, _CUES)
     if not hits:
         return None
     best = max(hits.values(), key=lambda h: (min(h.score, 2.0) >= 2.0, _PRIORITY[h.label], h.score))

@@ -28,6 +28,24 @@ _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", re.UNICOD
 HESITATIONS = frozenset({"ờ", "ơ", "à", "ừm", "ưm", "hừm", "ậm", "ừ m", "uhm", "ừmm"})
 
 
+# A caller correcting themselves mid-answer: "sáu người à không bảy người", "… bảy tám, à
+# nhầm, tám chín". Matched on the raw words, before normalise() drops "à" as a hesitation.
+_SELF_CORRECTION = re.compile(
+    r"\b(?:(?:à|á|ờ|ơ|ấy)\s+(?:không\s+phải|không|nhầm|lộn|quên|sai)|nhầm\s+rồi|lộn\s+rồi"
+    r"|xin\s+lỗi|nói\s+lại|đọc\s+lại|sửa\s+lại|ý\s+(?:tôi|em|con|mình)\s+là)\b",
+    re.UNICODE,
+)
+
+
+def split_self_correction(text: str) -> tuple[str, str] | None:
+    """(what was said before the last self-correction, what replaced it), or None."""
+    text = unicodedata.normalize("NFC", text).lower()
+    marks = list(_SELF_CORRECTION.finditer(text))
+    if not marks:
+        return None
+    return text[: marks[-1].start()], text[marks[-1].end() :]
+
+
 def _ascii_digits(text: str) -> str:
     """Every digit as 0-9 so that int() of any numeral token works; other "digits" → space."""
     if text.isascii():

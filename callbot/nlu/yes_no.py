@@ -41,6 +41,47 @@ _NO_PHRASES = (
     "nham roi",
 )
 _YES_PHRASES = ("khong sai", "chua sai", "khong nham", "chinh xac", "dung roi", "dong y")
+# Hesitant or puzzled answers ("chắc vậy", "không biết nữa", "gì ạ?", "đúng hả?") are not a
+# firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
+_HEDGES = (
+    "khong biet",
+    "hong biet",
+    "khong ro",
+    "khong nho",
+    "khong hieu",
+    "chua chac",
+    "co le",
+    "hinh nhu",
+    "chac vay",
+    "chac la",
+    "chac the",
+    "chac khong",
+    "de xem",
+    "de toi xem",
+    "de em xem",
+    "de con xem",
+    "cai gi",
+    "gi a",
+    "gi vay",
+    "gi the",
+    "noi lai",
+    "lap lai",
+    "nghe khong ro",
+    "sao a",
+    "phai khong",
+    "dung khong",
+    "khong ta",
+    "hả",
+    "hở",
+    "nhỉ",
+    "chắc",
+    "hay sao",
+    "khong chac",
+    "cung duoc",
+    "sao cung duoc",
+    "tùy",
+    "tuỳ",
+)
 
 
 def yes_no_from_key(digit: str) -> str | None:
@@ -60,6 +101,10 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     ):
         return None  # digits, not an answer: "không chín không…"
     padded = " " + " ".join(fol) + " "
+    exact = " " + " ".join(acc) + " "
+    hedged = any(f" {h} " in (exact if h != fold(h) else padded) for h in _HEDGES)
+    if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
+        return Extraction(YES, UNCLEAR, " ".join(t for t in acc if t != _BREAK))
     # Earliest decisive cue wins: callers lead with the answer ("dạ không, sai rồi").
     cues: list[tuple[int, str, int]] = []  # (token position, answer, tokens long)
     for phrases, answer in ((_NO_PHRASES, NO), (_YES_PHRASES, YES)):

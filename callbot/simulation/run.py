@@ -42,6 +42,8 @@ async def simulate_calls(
             )
         if store is not None and not result.error:
             await check_ticket(result, script, store)
+        elif not result.error:
+            judge_by_ear(result, script)
         if on_result is not None:
             on_result(result)
         return result
@@ -52,11 +54,26 @@ async def simulate_calls(
         await clock.close()
 
 
+def judge_by_ear(result: CallerResult, script: CallerScript) -> None:
+    """Without the store (``--no-check``) a call is only as good as what the caller heard:
+    the bot's own goodbye and hang-up, and, for a script that expects a complete ticket,
+    the goodbye that says it was filed (the bot says it only once the store has it). A
+    server killed mid-call, or a call cut short, is a mismatch, never "ok"."""
+    heard = {name for pieces in result.prompts_heard for name in pieces}
+    if not result.bot_hung_up:
+        result.mismatches.append("the bot never ended the call (no ticket seen: --no-check)")
+    elif script.expect_complete and "goodbye" not in heard:
+        result.mismatches.append("never heard that the ticket was filed (--no-check)")
+    elif script.expect_complete and not result.ticket_heard:
+        result.mismatches.append("never heard a ticket number (--no-check)")
+
+
 def describe_result(result: CallerResult) -> str:
     status = "ok " if result.ok else "BAD"
     ticket = result.ticket
     if ticket is None:
-        facts = "no ticket"
+        heard = f"heard ticket #{result.ticket_heard}" if result.ticket_heard else "no ticket"
+        facts = f"{heard} (not read back)"
     else:
         slots = ", ".join(f"{k}={v.value}" for k, v in sorted(ticket.slots.items()))
         facts = (

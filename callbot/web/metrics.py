@@ -65,8 +65,8 @@ class AsrInFlight:
     def __getattr__(self, name: str) -> Any:  # name, supports_phrases, close…
         return getattr(self._engine, name)
 
-    def open_stream(self, phrases: Sequence[str] | None = None) -> Any:
-        return _CountedStream(self._engine.open_stream(phrases), self)
+    def open_stream(self, phrases: Sequence[str] | None = None, choices: Any = None) -> Any:
+        return _CountedStream(self._engine.open_stream(phrases, choices), self)
 
 
 class _CountedStream:
@@ -116,6 +116,16 @@ class CallbotCollector(Collector):
             "callbot_unidentified_connections",
             "AudioSocket connections that sent no valid UUID (not filed as tickets).",
             m.unidentified_connections,
+        )
+        yield CounterMetricFamily(
+            "callbot_store_writes_journaled",
+            "Store writes that failed and were kept in the call's journal for replay.",
+            m.store_writes_journaled,
+        )
+        yield CounterMetricFamily(
+            "callbot_requests_not_saved",
+            "Calls handed back because neither the store nor the journal could keep them.",
+            m.requests_not_saved,
         )
         yield CounterMetricFamily(
             "callbot_asr_utterances", "Caller utterances decoded.", m.utterances

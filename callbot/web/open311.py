@@ -19,15 +19,14 @@ XML is not offered.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from callbot.config import Settings
@@ -43,6 +42,14 @@ from callbot.tickets.service_requests import (
     service_notice,
 )
 from callbot.tickets.store.sql_store import SqlTicketStore
+from callbot.web.input_guard import (
+    InputError,
+    ascii_int,
+    clean_fields,
+    moment_in_range,
+    parse_json,
+    ticket_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,23 +106,35 @@ async def services() -> list[dict[str, Any]]:
     ]
 
 
+def _param(description: str) -> Any:
+    # Declared so the OpenAPI document (and the schemathesis fuzz run) knows them; each is
+    # validated by hand below, so a bad value gets the spec's error, not FastAPI's 422.
+    return Query(description=description)
+
+
 @router.get("/requests.json")
-async def list_requests(request: Request) -> JSONResponse:
+async def list_requests(
+    request: Request,
+    service_request_id: Annotated[str | None, _param("ids, comma-separated")] = None,
+    service_code: Annotated[str | None, _param("service codes, comma-separated")] = None,
+    status: Annotated[str | None, _param("open, closed, or our statuses")] = None,
+    start_date: Annotated[str | None, _param("W3C datetime")] = None,
+    end_date: Annotated[str | None, _param("W3C datetime")] = None,
+) -> JSONResponse:
     settings = _settings(request).open311
-    query = request.query_params
     try:
-        ids = _ints(query.get("service_request_id", ""))
+        ids = _ints(service_request_id or "")
         if ids:
             tickets = await _store(request).list_requests(ids=ids, limit=settings.max_results)
         else:
-            codes = _list(query.get("service_code", ""))
-            unknown = [code for code in codes if code not in SERVICES_BY_CODE]
+            codes = _list(service_code or "")
+            unknown = [code[:40] for code in codes if code not in SERVICES_BY_CODE]
             if unknown:
-                raise Open311Error(400, f"unknown service_code {', '.join(unknown)}")
-            statuses = _statuses(query.get("status", ""))
+                raise Open311Error(400, f"unknown service_code {', '.join(unknown)[:200]}")
+            statuses = _statuses(status or "")
             tz = ZoneInfo(_settings(request).web.timezone)
-            since = _date(query.get("start_date"), "start_date", tz)
-            until = _date(query.get("end_date"), "end_date", tz)
+            since = _date(start_date, "start_date", tz)
+            until = _date(end_date, "end_date", tz)
             if since is None and until is None:
                 since = utcnow() - timedelta(days=settings.default_days)
             tickets = await _store(request).list_requests(
@@ -127,23 +146,45 @@ async def list_requests(request: Request) -> JSONResponse:
             )
     except Open311Error as error:
         return _error(error.code, error.description)
+    except InputError as error:
+        return _error(400, str(error))
     return JSONResponse([public_request(t) for t in tickets])
 
 
 @router.get("/requests/{request_id}.json")
 async def get_request(request: Request, request_id: str) -> JSONResponse:
     ticket = None
-    if request_id.isdigit():
-        ticket = await _store(request).get_ticket(int(request_id))
+    number = ticket_id(request_id)  # "²", "-1" or 2**64 name no ticket: 404, like a gap
+    if number is not None:
+        ticket = await _store(request).get_ticket(number)
     if ticket is None:
-        return _error(404, f"no service request {request_id[:40]}")
+        return _error(404, f"no service request {request_id[:40]!a}")
     return JSONResponse([public_request(ticket)])
 
 
 # --- Filing a request ----------------------------------------------------------------------
 
 
-@router.post("/requests.json")
+_FIELDS = ("api_key", "service_code", "description", "address_string", "lat", "long")
+_PERSON = ("first_name", "last_name", "phone", "email")
+_BODY = {
+    "type": "object",
+    "properties": {name: {"type": "string"} for name in (*_FIELDS, *_PERSON)},
+    "required": ["api_key", "service_code"],
+}
+# The body is read by hand (size cap, form or JSON); this tells OpenAPI what it may hold.
+_POST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _BODY},
+            "application/json": {"schema": _BODY},
+        },
+    }
+}
+
+
+@router.post("/requests.json", openapi_extra=_POST_BODY)
 async def post_request(request: Request) -> JSONResponse:
     settings = _settings(request).open311
     try:
@@ -160,6 +201,8 @@ async def post_request(request: Request) -> JSONResponse:
         slots, complete = _slots_of(fields, service_code)
     except Open311Error as error:
         return _error(error.code, error.description)
+    except InputError as error:
+        return _error(400, str(error))
     ticket = await _store(request).file_request(
         channel=channel,
         service_code=service_code,
@@ -182,8 +225,8 @@ async def post_request(request: Request) -> JSONResponse:
 
 
 async def _read_fields(request: Request, limit: int) -> dict[str, str]:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise Open311Error(413, f"request body over {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():  # also caps bodies sent without a length
@@ -193,13 +236,17 @@ async def _read_fields(request: Request, limit: int) -> dict[str, str]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if kind == "application/json":
-            data = json.loads(body)
+            data = parse_json(bytes(body))  # depth, number size, NUL and surrogates bounded
             if not isinstance(data, dict):
                 raise Open311Error(400, "the JSON body must be an object")
-            return {str(k): "" if v is None else str(v) for k, v in data.items()}
+            fields = {str(k): "" if v is None else str(v) for k, v in data.items()}
+            clean_fields(fields.items())
+            return fields
         if kind in ("application/x-www-form-urlencoded", ""):
-            return dict(parse_qsl(body.decode(), keep_blank_values=True))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            pairs = parse_qsl(body.decode(), keep_blank_values=True)
+            clean_fields(pairs)
+            return dict(pairs)
+    except UnicodeDecodeError as error:
         raise Open311Error(400, f"unreadable body: {error}") from None
     raise Open311Error(400, f"send application/x-www-form-urlencoded or JSON, not {kind[:60]}")
 
@@ -264,9 +311,12 @@ def _list(value: str) -> list[str]:
 
 def _ints(value: str) -> list[int]:
     parts = _list(value)
-    if not all(part.isdigit() for part in parts):
-        raise Open311Error(400, "service_request_id must be numbers, comma-separated")
-    return [int(part) for part in parts]
+    if len(parts) > 1000:
+        raise Open311Error(400, "at most 1000 service_request_id values")
+    try:
+        return [ascii_int(part, "service_request_id", low=1) for part in parts]
+    except InputError:
+        raise Open311Error(400, "service_request_id must be numbers, comma-separated") from None
 
 
 def _statuses(value: str) -> list[TicketStatus]:
@@ -291,4 +341,5 @@ def _date(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
     except ValueError:
         raise Open311Error(400, f"{name} is not a W3C datetime") from None
     # Without an offset the city's local time is meant.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    return moment_in_range(moment, name)  # year 1 or 9999 would overflow in UTC

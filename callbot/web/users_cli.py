@@ -1,7 +1,11 @@
 """Dashboard accounts: add, list, set-password, disable (and enable).
 
 Roles: administrator, supervisor, oversight (read-only, sees everything), agency (an agency
-officer: sees and acts on the tickets routed to --agency only). Passwords are read from
+officer: sees and acts on the tickets routed or delivered to --agency only). ``--agency``
+must be an agency the routing rules can send a ticket to (``[routing] rules_file``): its
+id ("so-noi-vu", "ubnd-26743") or its name ("Sở Nội vụ Thành phố Hồ Chí Minh", "Ủy ban nhân
+dân Phường Bến Thành"); the account keeps the name, which is what tickets and deliveries
+say, so a typo can no longer make an officer who sees nothing. Passwords are read from
 the terminal without echo, or from standard input with --password-stdin (one line), and
 stored as argon2id hashes; they never appear on the command line or in logs.
 """
@@ -14,6 +18,7 @@ import getpass
 import sys
 
 from callbot.config import Settings
+from callbot.tickets.routing import RoutingRules, RulesError, load_rules
 
 ROLES = ("administrator", "supervisor", "oversight", "agency")
 MIN_PASSWORD = 10
@@ -50,6 +55,20 @@ def _read_password(from_stdin: bool) -> str | None:
     return password
 
 
+def routed_agency(rules: RoutingRules, given: str) -> str | None:
+    """The name of the agency ``given`` (an id or a name, any case) denotes, or None."""
+    from callbot.nlu.admin_units import districts_2021, wards_2025
+
+    text = " ".join(given.split())
+    by_id = rules.agency(text)
+    if by_id is not None and by_id.name:
+        return by_id.name
+    names = [agency.name for agency in rules.agencies.values() if agency.name]
+    names += [rules.committee(unit).name for unit in (*districts_2021(), *wards_2025())]
+    wanted = text.casefold()
+    return next((name for name in names if name.casefold() == wanted), None)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_run(args, settings))
 
@@ -68,6 +87,21 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    agency = None
+    if action == "add" and args.agency:
+        try:
+            agency = routed_agency(load_rules(settings.routing.rules_file), args.agency)
+        except RulesError as error:
+            print(f"callbot users: {error}", file=sys.stderr)
+            return 2
+        if agency is None:
+            print(
+                f"callbot users: no agency {args.agency!r} in the routing rules"
+                f" ({settings.routing.rules_file}); give its id or full name, e.g."
+                ' "so-noi-vu" or "Ủy ban nhân dân Phường Bến Thành"',
+                file=sys.stderr,
+            )
+            return 2
     password = None
     if action in ("add", "set-password"):
         password = _read_password(args.password_stdin)
@@ -80,12 +114,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             assert password is not None
             try:
                 user = await accounts.add_user(
-                    args.login, Role(args.role), args.agency, hash_password(password), now
+                    args.login, Role(args.role), agency, hash_password(password), now
                 )
             except DuplicateLoginError:
                 print(f"callbot users: {args.login!r} already exists", file=sys.stderr)
                 return 1
-            print(f"added {user.login} ({user.role})")
+            print(f"added {user.login} ({user.role}{', ' + agency if agency else ''})")
             return 0
         if action == "list":
             for user in await accounts.list_users():

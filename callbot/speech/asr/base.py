@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from callbot.speech.asr.choices import Choice, Choices
+
 
 @dataclass(frozen=True)
 class Hypothesis:
@@ -20,6 +22,9 @@ class Hypothesis:
     confidence: float  # 0..1
     audio_seconds: float  # how much audio was decoded
     decode_seconds: float  # wall time spent decoding (for real-time factor figures)
+    # The question's expected answers, scored against the audio (engines that can; None
+    # when the stream was opened without choices or the engine cannot score).
+    choice: Choice | None = None
 
 
 class AsrStream(Protocol):
@@ -35,9 +40,12 @@ class AsrStream(Protocol):
 
 class AsrEngine(Protocol):
     name: str  # "whisper" or "vosk"
-    supports_phrases: bool  # can constrain decoding to expected phrases
+    supports_phrases: bool  # can constrain decoding to expected phrases (a grammar)
+    supports_choices: bool  # can score a question's expected answers (Hypothesis.choice)
 
-    def open_stream(self, phrases: Sequence[str] | None = None) -> AsrStream: ...
+    def open_stream(
+        self, phrases: Sequence[str] | None = None, choices: Choices | None = None
+    ) -> AsrStream: ...
 
     async def close(self) -> None:
         """Release the model and the decoding pool."""

@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from callbot.speech.asr.base import Hypothesis
+from callbot.speech.asr.choices import Choices
 from telephony.audio_format import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def has_dynamic_graph(model_dir: Path) -> bool:
 
 class VoskEngine:
     name = "vosk"
+    # A closed question's answers become the recogniser's grammar (the text then goes
+    # through the NLU like any other); no per-answer scores come back.
+    supports_choices = False
 
     def __init__(self, model_dir: str | Path, *, threads: int = 2) -> None:
         import vosk  # heavy native import: only when the engine is used
@@ -51,9 +55,13 @@ class VoskEngine:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vosk")
         self._closed = False
 
-    def open_stream(self, phrases: Sequence[str] | None = None) -> VoskStream:
+    def open_stream(
+        self, phrases: Sequence[str] | None = None, choices: Choices | None = None
+    ) -> VoskStream:
         if self._closed:
             raise RuntimeError("VoskEngine is closed")
+        if choices is not None:
+            phrases = choices.texts()[0]  # every way of giving the expected answers
         grammar = self._grammar(phrases) if phrases and self.supports_phrases else None
         if grammar:
             recognizer = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, grammar)

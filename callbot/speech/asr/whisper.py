@@ -31,7 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from callbot.speech.asr.base import Hypothesis
+from callbot.speech.asr.choices import Choice, Choices, choose
+from callbot.speech.asr.log_mel import LogMel
 from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k
+from callbot.speech.asr.voiced import voiced_span
 from telephony.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
@@ -89,7 +92,8 @@ class WhisperEngine:
     """
 
     name = "whisper"
-    supports_phrases = False  # phrase scoring is not implemented; phrases are ignored
+    supports_phrases = False  # no grammar: a closed question's answers are scored instead
+    supports_choices = True
 
     def __init__(
         self,
@@ -114,6 +118,7 @@ class WhisperEngine:
             num_workers=num_workers,
             local_files_only=True,
         )
+        self._log_mel = LogMel(self._model.feature_extractor.mel_filters)
         tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
         self._tokenizer = tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -121,35 +126,45 @@ class WhisperEngine:
         self._pool = ThreadPoolExecutor(max_workers=num_workers, thread_name_prefix="whisper")
         self._closed = False
 
-    def open_stream(self, phrases: Sequence[str] | None = None) -> WhisperStream:
+    def open_stream(
+        self, phrases: Sequence[str] | None = None, choices: Choices | None = None
+    ) -> WhisperStream:
         if self._closed:
             raise RuntimeError("WhisperEngine is closed")
-        return WhisperStream(self)
+        return WhisperStream(self, choices)
 
     async def close(self) -> None:
         self._closed = True
         # Wait for decodes in flight off the loop; then the model goes with the last reference.
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown, True)
 
-    async def transcribe(self, pcm: bytes) -> Hypothesis:
-        """Decode one complete 8 kHz utterance (what a stream's finish() does)."""
+    async def transcribe(self, pcm: bytes, choices: Choices | None = None) -> Hypothesis:
+        """Decode one complete 8 kHz utterance (what a stream's finish() does); with
+        ``choices``, also score the question's expected answers on the same encoding."""
         if self._closed:
             raise RuntimeError("WhisperEngine is closed")
         loop = asyncio.get_running_loop()
         audio_seconds = len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
-        decoded, seconds = await loop.run_in_executor(self._pool, self._timed_decode, pcm)
+        decoded, choice, seconds = await loop.run_in_executor(
+            self._pool, self._timed_decode, pcm, choices
+        )
         return Hypothesis(
             text=decoded.text,
             confidence=decoded.confidence,
             audio_seconds=audio_seconds,
             decode_seconds=seconds,
+            choice=choice,
         )
 
-    def _timed_decode(self, pcm: bytes) -> tuple[Decoded, float]:
+    def _timed_decode(
+        self, pcm: bytes, choices: Choices | None
+    ) -> tuple[Decoded, Choice | None, float]:
         # Timed inside the worker: time queued behind other calls' decodes is not decoding.
         started = time.perf_counter()
-        decoded = self.decode_pcm8k(pcm)
-        return decoded, time.perf_counter() - started
+        if choices is None:
+            return self.decode_pcm8k(pcm), None, time.perf_counter() - started
+        decoded, choice = self.decode_and_choose_pcm8k(pcm, choices)
+        return decoded, choice, time.perf_counter() - started
 
     # --- blocking work, on the pool ----------------------------------------------------
 
@@ -160,14 +175,43 @@ class WhisperEngine:
         """Blocking: decode float32 16 kHz audio. Public for benchmarks."""
         if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
             return Decoded("", 0.0, "")
-        features = self._model.feature_extractor(audio)
-        content = features.shape[-1] - 1  # the last frame only covers the STFT padding
+        return self._decode_features(self._features(audio))
+
+    def decode_and_choose_pcm8k(self, pcm: bytes, choices: Choices) -> tuple[Decoded, Choice]:
+        """Blocking: a closed answer as the call delivers it (8 kHz, with the endpointer's
+        pre-roll and trailing silence), cut to its voiced span first (``voiced_span``)."""
+        return self.decode_and_choose_16k(
+            upsample_8k_to_16k(pcm16_to_float(voiced_span(pcm))), choices
+        )
+
+    def decode_and_choose_16k(self, audio: np.ndarray, choices: Choices) -> tuple[Decoded, Choice]:
+        """Blocking: free decoding and the question's choice, from one encoder pass over a
+        short answer (the encoder is most of the cost of either)."""
+        if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+            return Decoded("", 0.0, ""), Choice(None, 0.0, 0.0)
+        features = self._features(audio)
+        texts, values = choices.texts()
+        if features.shape[-1] > MAX_WINDOW_FRAMES:  # a long speech, not a closed answer
+            return self._decode_features(features), Choice(None, 0.0, 0.0)
+        encoded = np.asarray(self._encode(features, to_cpu=True))
+        decoded = self._decode_features(features, encoded)
+        scores = self._scores(features, encoded, tuple(texts))
+        return decoded, choose(
+            scores, values, min_score=choices.min_score, min_margin=choices.min_margin
+        )
+
+    def _features(self, audio: np.ndarray) -> np.ndarray:
+        # The last frame only covers the STFT padding.
+        return self._log_mel(audio)[:, :-1]
+
+    def _decode_features(self, features: np.ndarray, encoded: np.ndarray | None = None) -> Decoded:
+        content = features.shape[-1]
         texts: list[str] = []
         logprobs: list[float] = []
         # Whisper sees at most 30 s at a time; longer turns are decoded window by window.
         for start in range(0, content, MAX_WINDOW_FRAMES):
             chunk = features[:, start : min(content, start + MAX_WINDOW_FRAMES)]
-            text, logprob = self._decode_window(chunk)
+            text, logprob = self._decode_window(chunk, encoded)
             if text:
                 texts.append(text)
                 logprobs.append(logprob)
@@ -189,13 +233,20 @@ class WhisperEngine:
             ctranslate2.StorageView.from_array(padded[np.newaxis]), to_cpu=to_cpu
         )
 
-    def _decode_window(self, chunk: np.ndarray) -> tuple[str, float]:
+    def _decode_window(
+        self, chunk: np.ndarray, encoded: np.ndarray | None = None
+    ) -> tuple[str, float]:
+        import ctranslate2
+
         frames = chunk.shape[-1]
-        encoded = self._encode(chunk)
+        if encoded is None:
+            encoded_view = self._encode(chunk)
+        else:
+            encoded_view = ctranslate2.StorageView.from_array(encoded)
         seconds = frames / FRAMES_PER_SECOND
         max_new = min(MAX_TEXT_TOKENS, int(seconds * TOKENS_PER_SECOND) + 10)
         result = self._model.model.generate(
-            encoded,
+            encoded_view,
             [self._prompt],
             beam_size=1,
             max_length=len(self._prompt) + max_new,
@@ -222,9 +273,12 @@ class WhisperEngine:
         """How well each candidate text explains an 8 kHz utterance (see score_16k)."""
         if self._closed:
             raise RuntimeError("WhisperEngine is closed")
-        audio = upsample_8k_to_16k(pcm16_to_float(pcm))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.score_16k, audio, tuple(candidates))
+        return await loop.run_in_executor(self._pool, self.score_pcm8k, pcm, tuple(candidates))
+
+    def score_pcm8k(self, pcm: bytes, candidates: Sequence[str]) -> list[float]:
+        """Blocking: ``score_16k`` of a call's 8 kHz answer, cut to its voiced span."""
+        return self.score_16k(upsample_8k_to_16k(pcm16_to_float(voiced_span(pcm))), candidates)
 
     def score_16k(self, audio: np.ndarray, candidates: Sequence[str]) -> list[float]:
         """Blocking: Whisper as a zero-shot classifier over the candidates' texts.
@@ -241,25 +295,34 @@ class WhisperEngine:
             return []
         if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
             return [0.0] * len(candidates)
-        features = self._model.feature_extractor(audio)[:, :-1][:, :MAX_WINDOW_FRAMES]
-        heard = self._forced_logprobs(features, candidates)
+        features = self._features(audio)[:, :MAX_WINDOW_FRAMES]
+        encoded = np.asarray(self._encode(features, to_cpu=True))
+        return self._scores(features, encoded, candidates)
+
+    def _scores(
+        self, features: np.ndarray, encoded: np.ndarray, candidates: tuple[str, ...]
+    ) -> list[float]:
+        heard = self._forced_logprobs(features, candidates, encoded)
         return [float(h - p) for h, p in zip(heard, self._prior(candidates), strict=True)]
 
     def _prior(self, candidates: tuple[str, ...]) -> np.ndarray:
         prior = self._priors.get(candidates)
         if prior is None:
             silence = np.zeros(int(PRIOR_SILENCE_S * WHISPER_RATE), dtype=np.float32)
-            features = self._model.feature_extractor(silence)[:, :-1]
+            features = self._features(silence)
             prior = self._forced_logprobs(features, candidates)
             if len(self._priors) >= MAX_PRIORS:
                 self._priors.pop(next(iter(self._priors)))
             self._priors[candidates] = prior
         return prior
 
-    def _forced_logprobs(self, features: np.ndarray, candidates: tuple[str, ...]) -> np.ndarray:
+    def _forced_logprobs(
+        self, features: np.ndarray, candidates: tuple[str, ...], encoded: np.ndarray | None = None
+    ) -> np.ndarray:
         import ctranslate2
 
-        encoded = np.asarray(self._encode(features, to_cpu=True))
+        if encoded is None:
+            encoded = np.asarray(self._encode(features, to_cpu=True))
         # The tokenizer's leading-space forms: that is how words follow the prompt in
         # Whisper's own transcripts. align() itself appends <|notimestamps|> to the start
         # sequence and <|endoftext|> to each text; passing either again shifts every
@@ -286,8 +349,9 @@ class WhisperStream:
 
     _max_bytes = int(MAX_UTTERANCE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH)
 
-    def __init__(self, engine: WhisperEngine) -> None:
+    def __init__(self, engine: WhisperEngine, choices: Choices | None = None) -> None:
         self._engine = engine
+        self._choices = choices
         self._buffer = bytearray()
         self._cancelled = False
         self._finished = False
@@ -309,7 +373,7 @@ class WhisperStream:
         if self._cancelled:
             return Hypothesis("", 0.0, 0.0, 0.0)
         pcm = pcm[: len(pcm) - len(pcm) % SAMPLE_WIDTH]
-        return await self._engine.transcribe(pcm)
+        return await self._engine.transcribe(pcm, self._choices)
 
     def cancel(self) -> None:
         self._cancelled = True

@@ -7,6 +7,7 @@ once, so a crash one millisecond later still leaves a ticket), then ``append_tur
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -44,6 +45,15 @@ class NotFoundError(StoreError, LookupError):
     """The call or ticket named does not exist in the store."""
 
 
+class TransientStoreError(StoreError):
+    """The connection was lost or the server is restarting: the same write, retried on a
+    fresh connection, may succeed (the store's call-path writes retry it themselves)."""
+
+
+class DuplicateCallError(StoreError):
+    """``begin_call`` for a call id (AudioSocket UUID) an earlier call already used."""
+
+
 class TransitionError(ValueError):
     """A status change the lifecycle does not allow (see ``STATUS_TRANSITIONS``)."""
 
@@ -54,18 +64,29 @@ class TicketStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def begin_call(self, call: CallRecord) -> Ticket:
-        """Record a new call and create its incomplete ticket; returns the ticket."""
+    async def begin_call(self, call: CallRecord, *, owner: str | None = None) -> Ticket:
+        """Record a new call and create its incomplete ticket; returns the ticket.
+
+        ``owner`` is the lease of the process running the call (``renew_lease``). A call
+        id used before raises DuplicateCallError.
+        """
 
     async def set_call_info(
         self, call_id: str, *, caller_number: str | None, channel_name: str | None
     ) -> None:
         """Attach what the network told us about the call (may arrive after begin_call)."""
 
-    async def append_turn(self, turn: Turn) -> None: ...
+    async def append_turn(self, turn: Turn) -> None:
+        """Idempotent: the same turn again is a no-op; another turn with its seq is refused."""
 
-    async def set_slot(self, call_id: str, slot: SlotValue, *, actor: str = "callbot") -> None:
+    async def set_slot(
+        self, call_id: str, slot: SlotValue, *, actor: str = "callbot", version: int | None = None
+    ) -> None:
         """Set (or replace) one slot on the call's ticket, keeping the old value in history.
+
+        ``version`` orders one call's writes of a slot (the session numbers them from 1): a
+        write whose version is not newer than the stored one is a no-op, so retrying or
+        replaying it never duplicates it. None (a supervisor's correction) outranks them all.
 
         Some slots also set a ticket field (``case_type`` → ``service_code``…): see
         ``callbot.tickets.model.SLOT_TICKET_FIELDS``. ``actor`` is who set it (a supervisor's login
@@ -125,3 +146,19 @@ class TicketStore(Protocol):
 
     async def list_history(self, ticket_id: int) -> list[TicketEvent]:
         """Oldest first."""
+
+    # --- Leases: which process runs which call (callbot.tickets.leases) -----------------
+
+    async def renew_lease(self, owner: str, *, host: str, at: datetime) -> None:
+        """Say that ``owner`` (one process) is alive at ``at``; registers it the first time."""
+
+    async def release_lease(self, owner: str) -> None:
+        """A clean shutdown: the owner's calls have ended."""
+
+    async def end_orphaned_calls(
+        self, owner: str, *, expired_before: datetime, running: Collection[str]
+    ) -> list[int]:
+        """End the open calls nobody runs: those of owners whose heartbeat is older than
+        ``expired_before`` (their process died) and ``owner``'s own that are not in
+        ``running`` (their session ended but could not close them). Incomplete, in the
+        callback queue; returns the ticket ids."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from callbot.tickets.store.base import StoreError
+from callbot.tickets.store.base import StoreError, TransientStoreError
 from callbot.tickets.store.migrations import all_migrations
 from callbot.tickets.store.sql_store import ConstraintError, Row, SqlTicketStore, Tx
 
@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 # what asyncpg raises on a connection the server killed between two queries.
 _DRIVER_ERRORS = (
     asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+# What a retry on a fresh connection can cure: the connection was cut (08…, or the socket),
+# the server is shutting down or restarting (57…: pg_terminate_backend is AdminShutdown),
+# a serialisation failure or deadlock (40…). Anything else (a constraint, bad SQL) is not.
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TransactionRollbackError,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
     OSError,
@@ -167,10 +180,10 @@ class PostgresTicketStore(SqlTicketStore):
         except _DRIVER_ERRORS as error:
             raise self._error(op, error) from error
 
-    async def _execute_one(self, op: str, sql: str, *args: Any) -> None:
+    async def _execute_one(self, op: str, sql: str, *args: Any) -> Sequence[Row]:
         pool = self._require_pool(op)
         try:
-            await pool.execute(dollar_placeholders(sql), *args)
+            return await pool.fetch(dollar_placeholders(sql), *args)
         except _DRIVER_ERRORS as error:
             raise self._error(op, error) from error
 
@@ -179,7 +192,10 @@ class PostgresTicketStore(SqlTicketStore):
         if isinstance(error, asyncpg.IntegrityConstraintViolationError):
             return ConstraintError(f"{op} failed on PostgreSQL ticket store: {error}")
         kind = type(error).__name__
-        return StoreError(f"{op} failed on PostgreSQL ticket store ({kind}): {error}")
+        cut = isinstance(error, _CONNECTION_LOST)
+        return (TransientStoreError if cut else StoreError)(
+            f"{op} failed on PostgreSQL ticket store ({kind}): {error}"
+        )
 
     def _dt_in(self, moment: datetime) -> datetime:
         return moment

@@ -11,12 +11,14 @@ SQL is written once with ``?`` placeholders (PostgreSQL's adapter turns them int
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from callbot.tickets.model import (
     CallEndReason,
@@ -28,11 +30,24 @@ from callbot.tickets.model import (
     TicketStatus,
     utcnow,
 )
-from callbot.tickets.store.base import NotFoundError, StoreError, TicketFilter
+from callbot.tickets.store.base import (
+    NotFoundError,
+    StoreError,
+    TicketFilter,
+    TransientStoreError,
+)
+
+log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 BOT_ACTOR = "callbot"
+
+# Waits before each retry of a call-path write whose connection was cut (about 6 s in all,
+# so a PostgreSQL failover or a restarted server is ridden out; longer and the caller waits
+# in silence: the session's journal takes over then).
+RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.0)
 
 
 class ConstraintError(StoreError):
@@ -92,6 +107,36 @@ class SqlStoreBase(ABC):
 
     # --- Helpers shared by the query mixins ------------------------------------------
 
+    async def _write(
+        self, op: str, body: Callable[[Tx, bool], Awaitable[T]], *, write: bool = True
+    ) -> T:
+        """Run ``body`` in a transaction, again on a fresh connection with backoff when the
+        connection was lost. ``body`` is told whether this is a retry: the commit of the
+        attempt before may have happened (the answer was lost), so a retried body reads
+        back what it finds instead of writing it twice. ``write=False``: a read."""
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                async with self._transaction(op, write=write) as tx:
+                    return await body(tx, attempt > 0)
+            except TransientStoreError as error:
+                if delay is None:
+                    raise
+                log.warning("%s: %s; retry %d in %.2f s", op, error, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _write_one(self, op: str, sql: str, *args: Any) -> Sequence[Row]:
+        """One idempotent statement (``ON CONFLICT``), retried as ``_write`` does."""
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                return await self._execute_one(op, sql, *args)
+            except TransientStoreError as error:
+                if delay is None:
+                    raise
+                log.warning("%s: %s; retry %d in %.2f s", op, error, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
     async def _end(
         self,
         tx: Tx,
@@ -104,13 +149,21 @@ class SqlStoreBase(ABC):
         actor: str = BOT_ACTOR,
     ) -> Ticket:
         # The status stays as it is (new): routing is another module's decision. An
-        # incomplete ticket goes to the callback queue instead.
-        await tx.fetch(
-            "UPDATE calls SET ended_at = ?, end_reason = ? WHERE call_id = ?",
+        # incomplete ticket goes to the callback queue instead. A call already ended (a
+        # retried or replayed end, two processes closing a dead one's calls) is left as
+        # it is: the row lock makes the second UPDATE see the first's ended_at.
+        ended = await tx.fetch(
+            """
+            UPDATE calls SET ended_at = ?, end_reason = ?
+            WHERE call_id = ? AND ended_at IS NULL
+            RETURNING call_id
+            """,
             self._dt_in(ended_at),
             str(reason),
             call_id,
         )
+        if not ended:
+            return await self._reload(tx, ticket_id)
         await tx.fetch(
             """
             UPDATE tickets
@@ -261,8 +314,8 @@ class SqlStoreBase(ABC):
         """One transaction; driver errors leave it as StoreError naming ``op``."""
 
     @abstractmethod
-    async def _execute_one(self, op: str, sql: str, *args: Any) -> None:
-        """One statement in its own transaction, as cheaply as the engine allows."""
+    async def _execute_one(self, op: str, sql: str, *args: Any) -> Sequence[Row]:
+        """One statement in its own transaction, as cheaply as the engine allows; its rows."""
 
     @abstractmethod
     def _dt_in(self, moment: datetime) -> Any:

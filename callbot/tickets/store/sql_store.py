@@ -8,7 +8,8 @@ both stores behave the same by construction and one test suite covers both:
 
 - sql_base.py: the engine-facing base, ``Row``, ``Tx``, ``ConstraintError``, ``to_utc`` and
   the shared private helpers;
-- sql_calls.py: the call path, reading tickets, turns and history, the status lifecycle;
+- sql_call_path.py: what a live call writes (retried, idempotent) and the call leases;
+- sql_calls.py: reading tickets, turns and history, the status lifecycle;
 - sql_outbox.py: agency deliveries (issue 5);
 - sql_open311.py: Open311 requests filed by other channels (issue 5);
 - sql_retention.py: retention candidates and purging personal data (issue 5).
@@ -27,7 +28,8 @@ from callbot.tickets.store.sql_base import (
     Tx,
     to_utc,
 )
-from callbot.tickets.store.sql_calls import RECOVERY_ACTOR, CallTicketMixin
+from callbot.tickets.store.sql_call_path import RECOVERY_ACTOR, CallPathMixin
+from callbot.tickets.store.sql_calls import CallTicketMixin
 from callbot.tickets.store.sql_open311 import Open311Mixin
 from callbot.tickets.store.sql_outbox import OUTBOX_ACTOR, OutboxMixin
 from callbot.tickets.store.sql_retention import PurgeCandidate, RetentionMixin
@@ -46,5 +48,5 @@ __all__ = [
 ]
 
 
-class SqlTicketStore(CallTicketMixin, OutboxMixin, Open311Mixin, RetentionMixin):
+class SqlTicketStore(CallPathMixin, CallTicketMixin, OutboxMixin, Open311Mixin, RetentionMixin):
     """The TicketStore behaviour on top of a small engine adapter."""

@@ -79,12 +79,16 @@ class SqliteTicketStore(SqlTicketStore):
         conn.row_factory = sqlite3.Row
         # synchronous=NORMAL is durable against a process crash in WAL mode; only an OS crash
         # or power cut can lose the last transactions, and it cuts each commit's fsync.
-        for pragma in (
-            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-        ):
-            await conn.execute(pragma)
+        try:
+            for pragma in (
+                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+            ):
+                await conn.execute(pragma)
+        except BaseException:
+            await conn.close()  # its thread would keep the process alive (not a database…)
+            raise
         return conn
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
@@ -140,13 +144,13 @@ class SqliteTicketStore(SqlTicketStore):
                 await _rollback(conn)
                 raise
 
-    async def _execute_one(self, op: str, sql: str, *args: Any) -> None:
+    async def _execute_one(self, op: str, sql: str, *args: Any) -> Sequence[Row]:
         if self._writer is None:
             raise StoreError(f"{op}: the SQLite ticket store {self.path} is not open")
         async with self._write_lock:
             try:
                 # Autocommit: a single statement is its own transaction.
-                await self._writer.execute(sql, args)
+                return list(await self._writer.execute_fetchall(sql, args))
             except sqlite3.Error as error:
                 raise self._error(op, error) from error
 

@@ -1,5 +1,5 @@
-"""Dashboard tables in the ticket store: accounts, sessions, failed sign-ins, the replay log
-and internal notes (migration ``0006_dashboard``).
+"""Dashboard tables in the ticket store: accounts, sessions, sign-in limits, the replay log
+and internal notes (migrations ``0006_dashboard``, ``0008_web_hardening``).
 
 Written against the shared store's transaction helper, so the same readable SQL (``?``
 placeholders) runs on SQLite and PostgreSQL, in the store's own connections.
@@ -7,6 +7,7 @@ placeholders) runs on SQLite and PostgreSQL, in the store's own connections.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,12 @@ from callbot.web.dashboard.roles import Role, User
 
 class DuplicateLoginError(ValueError):
     """An account with this login already exists."""
+
+
+class _OverLimit(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -193,43 +200,73 @@ class AccountStore:
                 token_hash,
             )
 
-    # --- Sign-in rate limit ----------------------------------------------------------
+    # --- Sign-in limits (migration 0008) ---------------------------------------------
 
-    async def recent_failures(self, login: str, ip: str, since: datetime) -> int:
-        async with self._store._transaction("recent_failures", write=False) as tx:
+    async def reserve_attempt(
+        self, limits: Sequence[tuple[str, int]], now: datetime, window_start_after: datetime
+    ) -> str | None:
+        """Count one sign-in attempt against every ``(key, limit)`` at once, before the
+        password is checked; None when all are within their limit, else the first key over
+        it, and then nothing is counted (a refused attempt costs no one else's budget).
+
+        Each key's row is bumped by one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``, a
+        single atomic statement on both engines; the transaction holds those rows (the
+        PostgreSQL row locks, the SQLite write lock) until it ends, so parallel attempts
+        are counted one after another and exactly ``limit`` of them get through. A key's
+        window starts at its first attempt and restarts once it is older than the window.
+        """
+        try:
+            async with self._store._transaction("reserve_sign_in", write=True) as tx:
+                for key, limit in sorted(limits):  # one order: no PostgreSQL deadlock
+                    rows = await tx.fetch(
+                        """
+                        INSERT INTO dashboard_sign_in_limits (key, window_start, attempts)
+                        VALUES (?, ?, 1)
+                        ON CONFLICT (key) DO UPDATE SET
+                            attempts = CASE
+                                WHEN dashboard_sign_in_limits.window_start < ? THEN 1
+                                ELSE dashboard_sign_in_limits.attempts + 1 END,
+                            window_start = CASE
+                                WHEN dashboard_sign_in_limits.window_start < ?
+                                THEN excluded.window_start
+                                ELSE dashboard_sign_in_limits.window_start END
+                        RETURNING attempts
+                        """,
+                        key,
+                        self._dt(now),
+                        self._dt(window_start_after),
+                        self._dt(window_start_after),
+                    )
+                    if int(rows[0]["attempts"]) > limit:
+                        raise _OverLimit(key)  # rolls the whole reservation back
+        except _OverLimit as over:
+            return over.key
+        return None
+
+    async def release_attempt(self, keys: Sequence[str], clear: Sequence[str]) -> None:
+        """A successful sign-in: its reserved attempt is given back on ``keys``, and the
+        ``clear`` keys (the account from this address) start afresh."""
+        async with self._store._transaction("release_sign_in", write=True) as tx:
+            for key in sorted(keys):
+                await tx.fetch(
+                    """
+                    UPDATE dashboard_sign_in_limits SET attempts = attempts - 1
+                    WHERE key = ? AND attempts > 0
+                    """,
+                    key,
+                )
+            for key in clear:
+                await tx.fetch("DELETE FROM dashboard_sign_in_limits WHERE key = ?", key)
+
+    async def forget_attempts(self, before: datetime) -> int:
+        """Drop rows whose window ended (they count nothing), so the table stays the size
+        of the current attack."""
+        async with self._store._transaction("forget_sign_in", write=True) as tx:
             rows = await tx.fetch(
-                """
-                SELECT count(*) AS n FROM dashboard_login_failures
-                WHERE login = ? AND ip = ? AND at >= ?
-                """,
-                login,
-                ip,
-                self._dt(since),
+                "DELETE FROM dashboard_sign_in_limits WHERE window_start < ? RETURNING key",
+                self._dt(before),
             )
-        return int(rows[0]["n"])
-
-    async def record_failure(self, login: str, ip: str, now: datetime, forget: datetime) -> None:
-        async with self._store._transaction("record_failure", write=True) as tx:
-            # Rows older than the window no longer count: drop this key's, so the table stays
-            # the size of the current attack, not of all time.
-            await tx.fetch(
-                "DELETE FROM dashboard_login_failures WHERE login = ? AND ip = ? AND at < ?",
-                login,
-                ip,
-                self._dt(forget),
-            )
-            await tx.fetch(
-                "INSERT INTO dashboard_login_failures (login, ip, at) VALUES (?, ?, ?)",
-                login,
-                ip,
-                self._dt(now),
-            )
-
-    async def clear_failures(self, login: str, ip: str) -> None:
-        async with self._store._transaction("clear_failures", write=True) as tx:
-            await tx.fetch(
-                "DELETE FROM dashboard_login_failures WHERE login = ? AND ip = ?", login, ip
-            )
+        return len(rows)
 
     # --- Replay log ------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard.queries import is_postgres
-from callbot.web.dashboard.roles import User
+from callbot.web.dashboard.roles import User, agency_scope
 
 AGE_BUCKETS = (  # (label, younger than)
     ("Dưới 1 ngày", timedelta(days=1)),
@@ -44,9 +44,8 @@ class Overview:
 
 
 async def compute(store: SqlTicketStore, user: User, since: datetime, now: datetime) -> Overview:
-    scope, scope_args = ("", [])
-    if not user.sees_all:
-        scope, scope_args = " AND agency_responsible = ?", [user.agency or ""]
+    scope, scope_args = agency_scope(user)
+    scope = f" AND {scope}" if scope else ""
     dt = store._dt_in
     hour = (
         "date_trunc('hour', requested_datetime AT TIME ZONE 'UTC')"

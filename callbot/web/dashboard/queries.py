@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 from callbot.tickets.model import Ticket, TicketStatus, utcnow
 from callbot.tickets.store.sql_store import SqlTicketStore
-from callbot.web.dashboard.roles import User
+from callbot.web.dashboard.errors import DashboardError
+from callbot.web.dashboard.roles import User, agency_scope
 from callbot.web.dashboard.search import search_clause, search_words
+from callbot.web.input_guard import InputError, clean_text, day, optional_id
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -31,10 +33,8 @@ def is_postgres(store: SqlTicketStore) -> bool:
 
 
 def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    # Checked by from_params (ListQuery never holds a bad date).
+    return day(value, "date") if value else None
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
@@ -58,11 +58,19 @@ class ListQuery:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> ListQuery:
-        # Unknown values are dropped rather than refused: a stale bookmark still opens.
+        """The form's filters. Unknown choices are dropped (a stale bookmark still opens);
+        a malformed date, NUL or invalid text is a 400 (issue 15: never a 500)."""
         statuses = tuple(str(s) for s in TicketStatus)
+        try:
+            for name in ("case_type", "admin_unit", "agency", "q", "date_from", "date_to"):
+                clean_text(params.get(name, ""), name)
+            for name in ("date_from", "date_to"):
+                _date(params.get(name, "").strip())
+        except InputError as error:
+            raise DashboardError(400, f"Bộ lọc không hợp lệ: {error}.") from None
         return cls(
-            date_from=params.get("date_from", "") if _date(params.get("date_from")) else "",
-            date_to=params.get("date_to", "") if _date(params.get("date_to")) else "",
+            date_from=params.get("date_from", "").strip(),
+            date_to=params.get("date_to", "").strip(),
             status=_choice(params.get("status"), statuses),
             case_type=params.get("case_type", "")[:100],
             admin_unit=params.get("admin_unit", "")[:200],
@@ -92,9 +100,10 @@ def where_clause(
         clauses.append(sql)
         args.extend(values)
 
-    if not user.sees_all:
+    scope, scope_args = agency_scope(user)
+    if scope:
         # An agency officer's list is their agency's tickets, whatever the form says.
-        add("tickets.agency_responsible = ?", user.agency or "")
+        add(scope, *scope_args)
     day_from, day_to = _date(query.date_from), _date(query.date_to)
     if day_from:
         start = datetime.combine(day_from, time(), tzinfo=zone)
@@ -202,15 +211,22 @@ async def distinct_values(store: SqlTicketStore, column: str, user: User) -> lis
     """Values for a filter's drop-down (column names are ours, never the user's)."""
     assert column in ("service_code", "admin_unit", "agency_responsible")
     where = f"WHERE {column} IS NOT NULL"
-    args: list[Any] = []
-    if not user.sees_all:
-        where += " AND agency_responsible = ?"
-        args.append(user.agency or "")
+    scope, args = agency_scope(user)
+    if scope:
+        where += f" AND {scope}"
     async with store._transaction("dashboard_facets", write=False) as tx:
         rows = await tx.fetch(
             f"SELECT DISTINCT {column} AS value FROM tickets {where} ORDER BY 1 LIMIT 500", *args
         )
     return [row["value"] for row in rows]
+
+
+def page_anchor(params: Mapping[str, str]) -> int | None:
+    """The ``before`` id of a list page (ASCII digits within bigint range), or a 400."""
+    try:
+        return optional_id(params.get("before"), "before")
+    except InputError as error:
+        raise DashboardError(400, f"Tham số không hợp lệ: {error}.") from None
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:

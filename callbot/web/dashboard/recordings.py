@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from starlette.responses import Response, StreamingResponse
 
 CHUNK = 64 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")  # ASCII digits, bigint range
 
 
 class RecordingPathError(ValueError):

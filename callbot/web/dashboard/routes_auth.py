@@ -42,7 +42,7 @@ async def login_form(request: Request, next: str = "") -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await auth.clean_form(request)
     auth.check_login_csrf(request, form.get(auth.CSRF_FIELD))
     login_name = str(form.get("login", "")).strip()[:100]
     password = str(form.get("password", ""))[:1000]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from callbot.tickets.deliveries import DeliveryStatus
 from callbot.tickets.model import (
     STATUS_TRANSITIONS,
     SlotSource,
@@ -22,6 +24,7 @@ from callbot.tickets.model import (
     TurnKind,
     utcnow,
 )
+from callbot.tickets.service_requests import PERSONAL_SLOTS
 from callbot.tickets.store.base import NotFoundError, TransitionError
 from callbot.web.dashboard import labels
 from callbot.web.dashboard.accounts_store import AccountStore
@@ -34,6 +37,7 @@ from callbot.web.dashboard.recordings import (
     resolve_recording,
 )
 from callbot.web.dashboard.templating import render
+from callbot.web.input_guard import ticket_id as parse_ticket_id
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,30 @@ MAX_TEXT = 2000
 NOT_FOUND = "Không tìm thấy phiếu này, hoặc bạn không có quyền xem."
 
 
-async def visible_ticket(request: Request, session: Session, ticket_id: int) -> Ticket:
-    """The ticket if this user may see it. Another agency's ticket answers 404 like a
-    missing one, so ids cannot be probed."""
-    ticket = await request.app.state.store.get_ticket(ticket_id)
-    if ticket is None or not session.user.can_see(ticket):
+# A public note is published on Open311: 9+ digits in a run (single spaces, dots or dashes
+# between them) is a phone number; a date (8 digits) is not.
+PHONE_LIKE = re.compile(r"(?:[0-9][ .\-]?){8}[0-9]")
+
+
+async def visible_ticket(
+    request: Request, session: Session, ticket_id: str
+) -> tuple[Ticket, frozenset[str]]:
+    """The ticket if this user may see it, with the agencies it is delivered to (for an
+    officer of a second agency). Another agency's ticket, and an id that cannot be one
+    ("²", 2**64), answer 404 like a missing one, so ids cannot be probed."""
+    store = request.app.state.store
+    number = parse_ticket_id(ticket_id)
+    ticket = await store.get_ticket(number) if number is not None else None
+    delivered: frozenset[str] = frozenset()
+    user = session.user
+    if ticket is not None and not user.sees_all and ticket.agency_responsible != user.agency:
+        deliveries = await store.list_deliveries(ticket_id=ticket.id)
+        delivered = frozenset(
+            d.agency_name for d in deliveries if d.status is not DeliveryStatus.SUPERSEDED
+        )
+    if ticket is None or not user.can_see(ticket, delivered):
         raise DashboardError(404, NOT_FOUND)
-    return ticket
+    return ticket, delivered
 
 
 @dataclass(frozen=True)
@@ -80,10 +101,10 @@ def _details(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 @router.get("/tickets/{ticket_id}")
 async def ticket_page(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
     store = request.app.state.store
-    ticket = await visible_ticket(request, session, ticket_id)
+    ticket, delivered = await visible_ticket(request, session, ticket_id)
     turns = await store.list_turns(ticket.call_id) if ticket.call_id else []
     accounts = AccountStore(store)
     history = [
@@ -117,7 +138,7 @@ async def ticket_page(
             "overdue": is_overdue(ticket, utcnow()),
             "next_statuses": [str(s) for s in sorted(STATUS_TRANSITIONS[ticket.status])],
             "missing_slots": [name for name in labels.SLOT if name not in ticket.slots],
-            "can_act": session.user.can_act(ticket),
+            "can_act": session.user.can_act(ticket, delivered),
             "manages": session.user.manages_calls,
             "error": request.query_params.get("error", "")[:300],
         },
@@ -126,9 +147,9 @@ async def ticket_page(
 
 @router.get("/tickets/{ticket_id}/recording")
 async def recording(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
-    ticket = await visible_ticket(request, session, ticket_id)
+    ticket, _ = await visible_ticket(request, session, ticket_id)
     if not ticket.recording_path:
         raise DashboardError(404, "Cuộc gọi này không có ghi âm.")
     recordings_dir = Path(request.app.state.settings.recordings.dir)
@@ -162,12 +183,12 @@ def _text(form: Any, name: str) -> str:
 
 
 async def _acting(
-    request: Request, session: Session, ticket_id: int, *, manager: bool = False
+    request: Request, session: Session, ticket_id: str, *, manager: bool = False
 ) -> tuple[Ticket, Any]:
     """Check CSRF first (a forged form learns nothing), then the right to act."""
     form = await checked_form(request, session)
-    ticket = await visible_ticket(request, session, ticket_id)
-    allowed = session.user.manages_calls if manager else session.user.can_act(ticket)
+    ticket, delivered = await visible_ticket(request, session, ticket_id)
+    allowed = session.user.manages_calls if manager else session.user.can_act(ticket, delivered)
     if not allowed:
         raise DashboardError(403, "Bạn không có quyền thực hiện thao tác này.")
     return ticket, form
@@ -175,58 +196,83 @@ async def _acting(
 
 @router.post("/tickets/{ticket_id}/slots")
 async def correct_slot(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
     ticket, form = await _acting(request, session, ticket_id, manager=True)
     name, value = _text(form, "name"), _text(form, "value")
     if name not in labels.SLOT or not value:
-        return _back(ticket_id, "Chọn thông tin cần sửa và nhập giá trị mới.")
+        return _back(ticket.id, "Chọn thông tin cần sửa và nhập giá trị mới.")
     if ticket.call_id is None:
-        return _back(ticket_id, "Phiếu này không gắn với cuộc gọi.")
+        return _back(ticket.id, "Phiếu này không gắn với cuộc gọi.")
     slot = SlotValue(name, value, SlotSource.SUPERVISOR, 1.0, heard="")
     await request.app.state.store.set_slot(ticket.call_id, slot, actor=session.user.login)
     log.info("ticket %d: slot %s corrected on the dashboard", ticket.id, name)
-    return _back(ticket_id)
+    return _back(ticket.id)
 
 
 @router.post("/tickets/{ticket_id}/status")
 async def change_status(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
     ticket, form = await _acting(request, session, ticket_id)
     try:
         new_status = TicketStatus(_text(form, "status"))
     except ValueError:
-        return _back(ticket_id, "Trạng thái không hợp lệ.")
-    note, reason = _text(form, "note"), _text(form, "reason")
+        return _back(ticket.id, "Trạng thái không hợp lệ.")
+    # Two notes (issue 15): "note", the form's first field and the only one older forms
+    # send, is internal; "public_note" becomes Open311's status_notes, which anyone reads.
+    internal, public = _text(form, "note"), _text(form, "public_note")
+    reason = _text(form, "reason")
     if new_status is TicketStatus.REJECTED and not reason:
-        return _back(ticket_id, "Từ chối phiếu cần ghi lý do.")
+        return _back(ticket.id, "Từ chối phiếu cần ghi lý do.")
+    problem = public_note_problem(public, ticket)
+    if problem:
+        return _back(ticket.id, problem)
     try:
         await request.app.state.store.change_status(
-            ticket.id, new_status, session.user.login, note, reason=reason or None
+            ticket.id, new_status, session.user.login, public, reason=reason or None
         )
     except TransitionError:
-        return _back(ticket_id, "Không thể chuyển sang trạng thái này từ trạng thái hiện tại.")
+        return _back(ticket.id, "Không thể chuyển sang trạng thái này từ trạng thái hiện tại.")
     except NotFoundError:
         raise DashboardError(404, NOT_FOUND) from None
-    return _back(ticket_id)
+    if internal:  # after the change, so a refused transition leaves no orphan note
+        await AccountStore(request.app.state.store).add_note(
+            ticket.id, session.user.login, internal, utcnow()
+        )
+    return _back(ticket.id)
+
+
+def public_note_problem(note: str, ticket: Ticket) -> str | None:
+    """Why this public note must not be published, or None. A last guard only: the form
+    says the note is public; this catches the caller's own details typed into it."""
+    if not note:
+        return None
+    if PHONE_LIKE.search(note):
+        return "Ghi chú công khai không được chứa số điện thoại; hãy ghi vào ghi chú nội bộ."
+    personal = [ticket.caller_number, ticket.callback_number, ticket.description]
+    personal += [ticket.slots[name].value for name in PERSONAL_SLOTS if name in ticket.slots]
+    folded = note.casefold()
+    if any(value and len(value) >= 4 and value.casefold() in folded for value in personal):
+        return "Ghi chú công khai chứa thông tin cá nhân của người gọi; hãy ghi vào ghi chú nội bộ."
+    return None
 
 
 @router.post("/tickets/{ticket_id}/routing")
 async def reroute(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
     ticket, form = await _acting(request, session, ticket_id, manager=True)
     agency = _text(form, "agency")[:200]
     if not agency:
-        return _back(ticket_id, "Nhập cơ quan tiếp nhận.")
+        return _back(ticket.id, "Nhập cơ quan tiếp nhận.")
     expected = ticket.expected_datetime
     due = _text(form, "expected_date")
     if due:
         try:
             day = datetime.strptime(due, "%Y-%m-%d").date()
         except ValueError:
-            return _back(ticket_id, "Hạn xử lý không hợp lệ.")
+            return _back(ticket.id, "Hạn xử lý không hợp lệ.")
         zone = ZoneInfo(request.app.state.settings.web.timezone)
         expected = datetime.combine(day, time(17, 0), tzinfo=zone)  # end of the working day
     try:
@@ -234,19 +280,19 @@ async def reroute(
             ticket.id, agency, "dashboard", expected, actor=session.user.login
         )
     except TransitionError:
-        return _back(ticket_id, "Phiếu đã được tiếp nhận, không thể chuyển cơ quan.")
-    return _back(ticket_id)
+        return _back(ticket.id, "Phiếu đã được tiếp nhận, không thể chuyển cơ quan.")
+    return _back(ticket.id)
 
 
 @router.post("/tickets/{ticket_id}/notes")
 async def add_note(
-    request: Request, ticket_id: int, session: Annotated[Session, Depends(current_session)]
+    request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
 ) -> Response:
     ticket, form = await _acting(request, session, ticket_id)
     text = _text(form, "text")
     if not text:
-        return _back(ticket_id, "Ghi chú trống.")
+        return _back(ticket.id, "Ghi chú trống.")
     await AccountStore(request.app.state.store).add_note(
         ticket.id, session.user.login, text, utcnow()
     )
-    return _back(ticket_id)
+    return _back(ticket.id)

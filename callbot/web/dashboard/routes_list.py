@@ -6,7 +6,7 @@ import csv
 import io
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from callbot.web.dashboard.queries import (
     export_tickets,
     is_overdue,
     list_page,
+    page_anchor,
 )
 from callbot.web.dashboard.templating import render
 
@@ -57,8 +58,7 @@ async def ticket_list(
 ) -> Response:
     query = ListQuery.from_params(request.query_params)
     zone = ZoneInfo(request.app.state.settings.web.timezone)
-    before_raw = request.query_params.get("before", "")
-    before = int(before_raw) if before_raw.isdigit() else None
+    before = page_anchor(request.query_params)
     page = await list_page(request.app.state.store, query, session.user, zone, before=before)
     params = query.params()
     next_url = "?" + urlencode({**params, "before": page.next_before}) if page.next_before else None
@@ -118,13 +118,25 @@ async def export_csv(
     settings = request.app.state.settings
     clock = labels.Clock(settings.web.timezone)
     zone = ZoneInfo(settings.web.timezone)
+    # The first batch is read before the answer starts: a query that fails does so with an
+    # error status, not as a 200 whose file stops after the header (issue 15). A failure
+    # later aborts the chunked body, so the client sees a broken download, never a short
+    # file that looks whole.
+    tickets = export_tickets(request.app.state.store, query, session.user, zone)
+    first = await anext(tickets, None)
+
+    async def everything() -> AsyncIterator[Any]:
+        if first is not None:
+            yield first
+            async for ticket in tickets:
+                yield ticket
 
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # BOM: Excel then reads the Vietnamese text as UTF-8
         writer.writerow(EXPORT_COLUMNS)
-        async for ticket in export_tickets(request.app.state.store, query, session.user, zone):
+        async for ticket in everything():
             writer.writerow(
                 _cell(value)
                 for value in (

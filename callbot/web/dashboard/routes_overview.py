@@ -13,6 +13,7 @@ from callbot.web.dashboard import charts, labels, overview
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import Session, current_session
 from callbot.web.dashboard.errors import DashboardError
+from callbot.web.dashboard.queries import page_anchor
 from callbot.web.dashboard.templating import render
 
 router = APIRouter()
@@ -108,8 +109,7 @@ async def replays_page(
 ) -> Response:
     if not session.user.sees_replays:
         raise DashboardError(403, "Chỉ quản trị và giám sát độc lập xem được nhật ký nghe lại.")
-    before_raw = request.query_params.get("before", "")
-    before = int(before_raw) if before_raw.isdigit() else None
+    before = page_anchor(request.query_params)
     limit = 100
     replays = await AccountStore(request.app.state.store).list_replays(
         before_id=before, limit=limit + 1

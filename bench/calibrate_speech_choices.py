@@ -1,0 +1,109 @@
+"""Acceptance thresholds for constrained recognition, chosen from data (speech issue, item 5).
+
+The *tuning* answers are the closed-question records of the project's own NLU corpus
+(``tests/data/nlu_corpus.jsonl``, clean texts) — never the held-out answers of
+``bench/speech_answers/`` or ``tests/heldout/``, which judge the result. Each answer is
+spoken by espeak-ng (voices and noise as the speech benchmark), taken to the 8 kHz telephone
+band and scored by ``WhisperEngine.score_16k`` over the question's candidates. For every slot
+the script then searches ``min_score`` × ``min_margin`` for the pair that accepts the most
+right values while a wrong value stays under ``--max-wrong`` (default 4 %, under the issue's
+5 % so that the figure survives new speakers), and prints the table to paste into
+``callbot/nlu/candidates.py`` (``THRESHOLDS``).
+
+    .venv/bin/python bench/calibrate_speech_choices.py --voices vi,vi-vn-x-south --noise none,10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_speech_slots import add_noise, speak  # noqa: E402
+
+from callbot.nlu.candidates import BY_SLOT, surface_forms  # noqa: E402
+from callbot.speech.asr.choices import choose  # noqa: E402
+from callbot.speech.asr.factory import AsrSettings, build_engine  # noqa: E402
+
+TUNING = ROOT / "tests" / "data" / "nlu_corpus.jsonl"
+SCORE_GRID = np.arange(-1.0, 8.01, 0.25)
+MARGIN_GRID = np.arange(0.0, 6.01, 0.25)
+
+
+def best_thresholds(
+    outcomes: list[tuple[list[float], list[str], str | None]], max_wrong: float
+) -> tuple[float, float, float, float]:
+    """(min_score, min_margin, accuracy, wrong rate) accepting the most right answers."""
+    best = (float(SCORE_GRID[-1]), float(MARGIN_GRID[-1]), 0.0, 0.0)
+    for min_score in SCORE_GRID:
+        for min_margin in MARGIN_GRID:
+            right = wrong = 0
+            for scores, values, want in outcomes:
+                got = choose(scores, values, min_score=min_score, min_margin=min_margin).value
+                right += got == want
+                wrong += got is not None and got != want
+            n = len(outcomes)
+            if wrong / n <= max_wrong and right / n > best[2]:
+                best = (float(min_score), float(min_margin), right / n, wrong / n)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--voices", default="vi,vi-vn-x-south")
+    parser.add_argument("--rates", default="175")
+    parser.add_argument("--noise", default="none,10")
+    parser.add_argument("--max-wrong", type=float, default=0.04)
+    parser.add_argument("--json", type=Path, help="keep every answer's scores here")
+    args = parser.parse_args()
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed (make setup installs it)")
+    records = [json.loads(line) for line in TUNING.open(encoding="utf-8") if line.strip()]
+    records = [r for r in records if r["slot"] in BY_SLOT and r["noise"] == "clean"]
+    engine = build_engine(AsrSettings(engine="whisper", threads=1, workers=1))
+    forms = {slot: surface_forms(choices) for slot, choices in BY_SLOT.items()}
+    rng = np.random.default_rng(2026)
+    per_slot: dict[str, list] = defaultdict(list)
+    conditions = [
+        (v, int(r), n)
+        for v in args.voices.split(",")
+        for r in args.rates.split(",")
+        for n in args.noise.split(",")
+    ]
+    done, total = 0, len(records) * len(conditions)
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice, rate, noise in conditions:
+            for r in records:
+                pcm = speak(r["text"], voice, rate, Path(tmp))
+                if noise != "none":
+                    pcm = add_noise(pcm, float(noise), rng)
+                texts, values = forms[r["slot"]]
+                scores = engine.score_pcm8k(pcm, texts)  # as in a call: voiced span scored
+                per_slot[r["slot"]].append((scores, values, r["expected"]))
+                done += 1
+                if done % 50 == 0:
+                    print(f"  {done}/{total} answers", file=sys.stderr, flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(per_slot, ensure_ascii=False))
+    print(f"tuning answers per slot and condition set: {', '.join(map(str, conditions))}")
+    print(f"{'slot':10} {'n':>4} {'min_score':>9} {'min_margin':>10} {'acc %':>6} {'wrong %':>7}")
+    for slot, outcomes in sorted(per_slot.items()):
+        score, margin, acc, wrong = best_thresholds(outcomes, args.max_wrong)
+        print(f"{slot:10} {len(outcomes):>4} {score:>9.2f} {margin:>10.2f} "
+              f"{100 * acc:>6.1f} {100 * wrong:>7.1f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
