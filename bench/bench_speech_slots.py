@@ -86,6 +86,7 @@ def main() -> int:
     parser.add_argument("--rates", default="175,140", help="espeak-ng words per minute")
     parser.add_argument("--noise", default="none,10", help="'none' and/or SNR in dB")
     parser.add_argument("--limit", type=int, default=0, help="answers per slot (0: all)")
+    parser.add_argument("--slots", default="", help="only these slots: yes_no,subject,…")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     for tool in ("espeak-ng", "sox"):
@@ -93,7 +94,8 @@ def main() -> int:
             sys.exit(f"{tool} is not installed (make setup installs it)")
 
     records = [json.loads(line) for line in ANSWERS.open(encoding="utf-8") if line.strip()]
-    records = [r for r in records if r["slot"] in SLOTS]
+    wanted = set(args.slots.split(",")) if args.slots else set(SLOTS)
+    records = [r for r in records if r["slot"] in SLOTS and r["slot"] in wanted]
     if args.limit:
         per_slot: dict[str, list[dict]] = defaultdict(list)
         for r in records:

@@ -6,8 +6,9 @@ The *tuning* answers are the closed-question records of the project's own NLU co
 spoken by espeak-ng (voices and noise as the speech benchmark), taken to the 8 kHz telephone
 band and scored by ``WhisperEngine.score_16k`` over the question's candidates. For every slot
 the script then searches ``min_score`` × ``min_margin`` for the pair that accepts the most
-right values while a wrong value stays under ``--max-wrong`` (default 4 %, under the issue's
-5 % so that the figure survives new speakers), and prints the table to paste into
+right values while a wrong value stays under ``--max-wrong`` (default 2 %: at 4 % on these
+answers the held-out speech benchmark gave 6–21 % wrong values, so the margin under the
+issue's 5 % must be wide), and prints the table to paste into
 ``callbot/nlu/candidates.py`` (``THRESHOLDS``).
 
     .venv/bin/python bench/calibrate_speech_choices.py --voices vi,vi-vn-x-south --noise none,10
@@ -63,7 +64,7 @@ def main() -> int:
     parser.add_argument("--voices", default="vi,vi-vn-x-south")
     parser.add_argument("--rates", default="175")
     parser.add_argument("--noise", default="none,10")
-    parser.add_argument("--max-wrong", type=float, default=0.04)
+    parser.add_argument("--max-wrong", type=float, default=0.02)
     parser.add_argument("--json", type=Path, help="keep every answer's scores here")
     args = parser.parse_args()
     for tool in ("espeak-ng", "sox"):

@@ -73,6 +73,11 @@ async def run_demo(settings: Settings, *, calls: int, concurrency: int, var_dir:
                     f"\n#{t.id}  {'complete' if t.complete else 'incomplete'}  "
                     f"case={t.service_code} place={t.admin_unit} callback={t.callback_number}"
                 )
+                for name, slot in t.slots.items():
+                    # What was stored and how sure the bot was: a slot heard at 0.37 is shown
+                    # at 0.37, so nobody mistakes a guess read from noise for a fact.
+                    how = f"from {slot.source} ({slot.confidence:.2f})"
+                    print(f"    slot {name}: {slot.value!r} {how}")
                 for turn in await store.list_turns(result.call_id):
                     conf = f" ({turn.confidence:.2f})" if turn.confidence is not None else ""
                     print(f"    {turn.speaker:<6} {turn.kind:<8} {turn.text[:90]}{conf}")
@@ -82,8 +87,14 @@ async def run_demo(settings: Settings, *, calls: int, concurrency: int, var_dir:
             await store.close()
         ok = sum(r.ok for r in results)
         print(
-            f"\ndemo: {ok}/{len(results)} calls matched their scripts; "
-            f"tickets in {db}; recordings under {recordings}"
+            f"\ndemo: {ok}/{len(results)} calls matched their scripts (every slot each script "
+            f"expects); tickets in {db}; recordings under {recordings}"
+        )
+        url = f"CALLBOT_STORE_URL=sqlite:///{db}"
+        print(f"demo: list them:      {url} callbot tickets")
+        print(
+            f"demo: the dashboard:  {url} callbot users add supervisor --role supervisor, "
+            f"then {url} callbot serve and open http://127.0.0.1:{settings.web.port or 8022}/"
         )
         return 0 if ok == len(results) else 1
     finally:

@@ -49,8 +49,16 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     except RulesError as error:
         print(f"callbot outbox: {error}", file=sys.stderr)
         return 2
-    # Every action works on deliveries already filed: an empty new store would be no use.
-    store: SqlTicketStore = await open_existing_store(settings)  # type: ignore[assignment]
+    if args.action == "run":
+        # The worker is a service beside `callbot serve` (systemd starts both, in either
+        # order): like serve it opens the store, creating and migrating it if need be.
+        from callbot.tickets.store.factory import open_store
+
+        store: SqlTicketStore = open_store(settings.store.url)  # type: ignore[assignment]
+        await store.open()
+    else:
+        # The other actions work on deliveries already filed: never create a store for them.
+        store = await open_existing_store(settings)  # type: ignore[assignment]
     try:
         match args.action:
             case "run":

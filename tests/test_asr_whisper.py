@@ -178,25 +178,3 @@ def test_the_engine_sets_the_native_thread_counts_itself(tmp_path):
     assert out[0] == "1"
     # The one decode worker is the only new thread; an unpinned OpenMP adds its own.
     assert int(out[1]) <= 1, out
-
-
-@pytest.mark.parametrize("seconds", [0.03, 0.5, 2.0, 7.3])
-def test_the_cheap_log_mel_equals_faster_whispers(seconds):
-    """The engine's own front end (callbot/speech/asr/log_mel.py) gives the features
-    faster-whisper's FeatureExtractor gives, to float32 rounding, on speech-like and on
-    silent input."""
-    import numpy as np
-    from faster_whisper.feature_extractor import FeatureExtractor
-
-    from callbot.speech.asr.log_mel import LogMel
-
-    reference = FeatureExtractor()
-    ours = LogMel(reference.mel_filters)
-    rng = np.random.default_rng(int(seconds * 1000))
-    n = int(seconds * 16000)
-    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000)
-    for audio in (rng.normal(0, 0.1, n), tone, np.zeros(n)):
-        audio = audio.astype(np.float32)
-        want, got = reference(audio), ours(audio)
-        assert got.shape == want.shape
-        assert np.abs(got - want).max() < 1e-5

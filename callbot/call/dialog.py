@@ -364,10 +364,11 @@ class Dialog:
 
 
 # A slot read weakly (just over the acceptance threshold: "some request none of the cues
-# know" is the menu's "other") from a transcript the recogniser gave little confidence is
-# most likely noise read as words, not an answer.
+# know" is the menu's "other") from a transcript the recogniser was not sure of is most
+# likely noise read as words, not an answer (in a test call, the espeak-ng answers Whisper
+# turned to nonsense came back at 0.15–0.55).
 WEAK_READING = 0.6
-UNSURE_HEARING = 0.5
+UNSURE_HEARING = 0.6
 
 
 def understand_heard(

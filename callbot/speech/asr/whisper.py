@@ -32,7 +32,6 @@ import numpy as np
 
 from callbot.speech.asr.base import Hypothesis
 from callbot.speech.asr.choices import Choice, Choices, choose
-from callbot.speech.asr.log_mel import LogMel
 from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k
 from callbot.speech.asr.voiced import voiced_span
 from telephony.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
@@ -118,7 +117,6 @@ class WhisperEngine:
             num_workers=num_workers,
             local_files_only=True,
         )
-        self._log_mel = LogMel(self._model.feature_extractor.mel_filters)
         tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language=language)
         self._tokenizer = tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -202,7 +200,7 @@ class WhisperEngine:
 
     def _features(self, audio: np.ndarray) -> np.ndarray:
         # The last frame only covers the STFT padding.
-        return self._log_mel(audio)[:, :-1]
+        return self._model.feature_extractor(audio)[:, :-1]
 
     def _decode_features(self, features: np.ndarray, encoded: np.ndarray | None = None) -> Decoded:
         content = features.shape[-1]
