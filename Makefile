@@ -7,29 +7,41 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# Two installs from one pyproject: the runtime (what `make demo` and a deployment need) and
+# the dev extras on top (tests, lint, browser, fuzzing; about 0.5 GB more). A stamp per kind,
+# named after pyproject.toml's checksum, so an edited pyproject reinstalls.
+PYPROJECT_SUM := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+RUNTIME_STAMP := $(VENV)/.runtime-$(PYPROJECT_SUM)
+DEV_STAMP     := $(VENV)/.dev-$(PYPROJECT_SUM)
 # espeak-ng: prompt rendering and spoken free text; sox: test and benchmark speech to 8 kHz;
 # chromium: the dashboard's browser tests; libatomic1: Playwright's bundled Node driver needs
 # libatomic.so.1, which a minimal Debian does not have.
 SYSTEM_PACKAGES := espeak-ng sox chromium libatomic1
 
-.PHONY: demo test setup model system-packages lint bench clean
+.PHONY: demo test setup setup-dev model system-packages lint bench clean
 
 demo: setup model
 	$(BIN)/callbot demo
 
-test: setup model
+test: setup-dev model
 	$(BIN)/pytest -q
 
-setup: system-packages $(STAMP)
+setup: system-packages $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
+setup-dev: system-packages $(DEV_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@rm -f $(VENV)/.runtime-* $(VENV)/.installed-*
+	@touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
-	@rm -f $(VENV)/.installed-*
+	@rm -f $(VENV)/.dev-*
 	@touch $@
 
 # python3-venv joins the list only when this Python cannot make a venv, so a user who is not
@@ -42,11 +54,11 @@ system-packages:
 model: setup
 	$(BIN)/callbot models fetch whisper-base
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: setup model
+bench: setup-dev model
 	$(BIN)/python bench/bench_asr.py
 	$(BIN)/python bench/bench_nlu.py
 	$(BIN)/python bench/bench_call.py

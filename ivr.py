@@ -33,6 +33,7 @@ from callbot.nlu.phone import digits_from_keypad, extract_phone
 from callbot.nlu.place import extract_place, place_phrases
 from callbot.nlu.place_keys import place_from_keys
 from callbot.nlu.subject import extract_subject, subject_from_key
+from callbot.nlu.urgency import assess_urgency
 from callbot.nlu.yes_no import extract_yes_no
 from callbot.speech.place_prompts import place_prompt_names
 
@@ -202,4 +203,6 @@ SCRIPT = Script(
     yes_no_choices=CHOICES.get("yes_no"),
     wants_human=wants_human,
     which_field=_field_to_correct,
+    urgency=assess_urgency,  # issue 17: triage of what the caller says (docs/triage.md)
+    emergency_prompt=(Prompt("emergency_numbers"),),
 )

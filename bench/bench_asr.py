@@ -94,7 +94,7 @@ def speak_8k(text: str, workdir: Path, index: int) -> bytes:
     raw, out = workdir / f"u{index}.raw.wav", workdir / f"u{index}.wav"
     subprocess.run(["espeak-ng", "-v", "vi", "-w", str(raw), text], check=True)
     subprocess.run(
-        ["sox", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out)], check=True
+        ["sox", "-R", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out)], check=True
     )
     with wave.open(str(out)) as w:
         return w.readframes(w.getnframes())

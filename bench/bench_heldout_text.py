@@ -2,6 +2,7 @@
 
 ``tests/heldout/answers_2026-12.jsonl`` was written by a helper who had not read the NLU
 rules, before the speech issue's rule changes, and is never used for tuning: it judges them.
+The spoken sets of ``bench/speech_answers/`` can be read as typed text the same way.
 Each record is {"text", "slot", "expected", "style"}; ``expected`` is None where the right
 answer is "nothing understood" (an unclear yes/no, an invalid number), a bool for "human".
 Below ``ACCEPT_CONFIDENCE`` a prediction counts as nothing understood, as in the dialog.
@@ -28,11 +29,19 @@ HELD_OUT = ROOT / "tests" / "heldout" / "answers_2026-12.jsonl"
 OWN = ROOT / "tests" / "data" / "nlu_corpus.jsonl"
 
 
+# The 2026-12b set labels illness answers "medical"; the script has no such category: its
+# menu's option 3 ("người già, trẻ em, người khuyết tật hoặc bệnh nặng") files serious
+# illness as vulnerable, so that is the right value for them.
+SAME_VALUE = {("case_type", "medical"): "vulnerable"}
+
+
 def expected_of(record: dict) -> str | None:
     value = record["expected"]
     if isinstance(value, bool):
         return "true" if value else "false"
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    return SAME_VALUE.get((record["slot"], str(value)), str(value))
 
 
 def score(path: Path, misses: bool) -> dict[str, tuple[int, int, int]]:

@@ -14,35 +14,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from callbot.call.dialog import (
-    Action,
-    Ask,
-    Dialog,
-    DialogEvent,
-    End,
-    HandBack,
-    Heard,
-    MissingSlot,
-    Pressed,
-    Say,
-    SetSlot,
-    Silence,
-)
+from callbot.channels.conversation import KEYPAD, ConversationService, Reply, event_from_text
 from callbot.config import Settings
 from callbot.speech.prompts import PromptLibrary
-from callbot.tickets.model import (
-    CallEndReason,
-    CallRecord,
-    Channel,
-    Speaker,
-    Ticket,
-    Turn,
-    TurnKind,
-    utcnow,
-)
+from callbot.tickets.model import Channel, Ticket
 from callbot.tickets.store.base import TicketStore
 
-KEYPAD = set("0123456789#*")
+__all__ = ["KEYPAD", "add_arguments", "chat", "event_from_line", "run"]
+
+# The typed line as the dialog hears it; one definition for every text channel.
+event_from_line = event_from_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,9 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.server import load_script, safe_url
+    from callbot.server import load_script
     from callbot.speech.prompts import prompt_library
-    from callbot.tickets.store.factory import open_store
+    from callbot.tickets.store.factory import open_store, safe_url
 
     lines = _stdin_lines()
     if args.script:  # read before a ticket is opened: a bad path must not leave one behind
@@ -94,15 +75,6 @@ def _file_lines(script: list[str]) -> Iterator[str | None]:
     yield None
 
 
-def event_from_line(line: str) -> DialogEvent:
-    text = line.strip()
-    if not text:
-        return Silence()
-    if set(text) <= KEYPAD:
-        return Pressed(text.rstrip("#") if len(text) > 1 else text)
-    return Heard(text, 1.0)
-
-
 async def chat(
     store: TicketStore,
     prompts: PromptLibrary,
@@ -110,47 +82,25 @@ async def chat(
     lines: Iterator[str | None],
     show: Callable[[str], None],
 ) -> Ticket:
-    """Run one conversation; every turn and slot is stored as it happens."""
-    call_id = f"chat-{uuid.uuid4()}"
-    ticket = await store.begin_call(CallRecord(call_id, utcnow(), channel=Channel.CHAT))
-    seq = 0
+    """Run one conversation through the text channels' service (callbot.channels): every
+    turn, slot and the dialog's state are stored as they happen."""
+    service = ConversationService(store, prompts.text_of, script)  # type: ignore[arg-type]
+    user = f"terminal-{uuid.uuid4()}"
 
-    async def turn(speaker: Speaker, kind: TurnKind, text: str) -> None:
-        nonlocal seq
-        await store.append_turn(Turn(call_id, seq, utcnow(), speaker, kind, text))
-        seq += 1
+    def say(reply: Reply) -> None:
+        for text in reply.messages:
+            show(f"bot> {text}")
 
-    dialog = Dialog(script, ticket_id=ticket.id)
-    actions: list[Action] = dialog.start()
-    reason, complete = CallEndReason.CALLER_HANGUP, False
-    while True:
-        waiting = False
-        for action in actions:
-            match action:
-                case Say(pieces) | Ask(pieces):
-                    text = prompts.text_of(pieces)
-                    show(f"bot> {text}")
-                    await turn(Speaker.BOT, TurnKind.PROMPT, text)
-                    waiting = isinstance(action, Ask)
-                case SetSlot(slot):
-                    await store.set_slot(call_id, slot)
-                case MissingSlot(name, why):
-                    await turn(Speaker.SYSTEM, TurnKind.EVENT, f"slot {name} missing: {why}")
-                case End(end_reason, end_complete):
-                    reason, complete = end_reason, end_complete
-                case HandBack():
-                    reason = CallEndReason.HANDED_BACK
-        if dialog.done or not waiting:
-            break
+    reply = await service.start(Channel.CHAT, user)
+    say(reply)
+    while not reply.done:
         line = next(lines, None)
-        if line is None:
-            break  # the caller hung up
-        event = event_from_line(line)
-        if isinstance(event, Heard):
-            await turn(Speaker.CALLER, TurnKind.SPEECH, event.text)
-        elif isinstance(event, Pressed):
-            await turn(Speaker.CALLER, TurnKind.KEYPAD, event.digits)
-        else:
-            await turn(Speaker.CALLER, TurnKind.SILENCE, "")
-        actions = dialog.handle(event)
-    return await store.end_call(call_id, ended_at=utcnow(), reason=reason, complete=complete)
+        if line is None:  # the caller hung up
+            await service.hang_up(Channel.CHAT, user, "the terminal closed")
+            break
+        reply = await service.receive(Channel.CHAT, user, event_from_line(line))
+        say(reply)
+    assert reply.ticket_id is not None
+    ticket = await store.get_ticket(reply.ticket_id)
+    assert ticket is not None
+    return ticket

@@ -27,6 +27,7 @@ from callbot.config import (
     environment_warnings,
     example_toml,
     load_settings,
+    port_number,
 )
 from callbot.config_file import configure_logging
 from callbot.speech.prompts import PROJECT_ROOT
@@ -52,16 +53,6 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
-
-
-def port_number(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
-    return port
 
 
 def positive(text: str) -> int:
@@ -144,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     prompts.add_argument("action", choices=["render", "list"])
     prompts.add_argument("--force", action="store_true")
     prompts.add_argument("--speech", action="store_true", help="the simulator's clips instead")
+    prompts.add_argument(
+        "--asterisk", type=Path, metavar="DIR",
+        help="also write them in Asterisk's sound layout: DIR/vi/callbot/…, DIR/vi/digits/…",
+    )  # fmt: skip
 
     config = commands.add_parser("config", help="print the effective settings (secrets masked)")
     config.add_argument(
@@ -280,41 +275,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 async def open_existing_store(settings: Settings) -> TicketStore:
     """The configured store, for a command that reads it: never created (a missing SQLite
     file is an error that names it), and named on stderr so the reader knows which it is."""
-    from callbot.server import safe_url
-    from callbot.tickets.store.factory import open_store
-    from callbot.tickets.store.sqlite import SqliteTicketStore
+    from callbot.tickets.store.factory import StoreMissingError, safe_url
+    from callbot.tickets.store.factory import open_existing_store as open_existing
 
-    url = settings.store.url
-    store = open_store(url)
-    if isinstance(store, SqliteTicketStore) and not store.path.is_file():
-        demo = PROJECT_ROOT / "var" / "demo" / "callbot.db"
-        raise CommandError(
-            f"no ticket store at {store.path} (store.url); `callbot serve` creates it; "
-            f"the demo's is CALLBOT_STORE_URL=sqlite:///{demo}"
-        )
-    if not isinstance(store, SqliteTicketStore) and not await _has_tickets_table(store):
-        raise CommandError(f"no ticket store in {safe_url(url)}: `callbot serve` creates it")
-    await store.open()
-    print(f"store: {safe_url(url)}", file=sys.stderr)
-    return store
-
-
-async def _has_tickets_table(store: TicketStore) -> bool:
-    """PostgreSQL: does the schema hold a ticket store? (Opening it would create one.)"""
-    import asyncpg
-
-    from callbot.tickets.store.postgres import PostgresTicketStore, quote_ident
-
-    assert isinstance(store, PostgresTicketStore)
-    table = f"{quote_ident(store.schema)}.tickets" if store.schema else "tickets"
+    demo = PROJECT_ROOT / "var" / "demo" / "callbot.db"
     try:
-        conn = await asyncpg.connect(store.dsn, timeout=10)
-        try:
-            return await conn.fetchval("SELECT to_regclass($1)", table) is not None
-        finally:
-            await conn.close()
-    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
-        raise StoreError(f"cannot reach the PostgreSQL ticket store: {error}") from None
+        store = await open_existing(
+            settings.store.url, hint=f"; the demo's is CALLBOT_STORE_URL=sqlite:///{demo}"
+        )
+    except StoreMissingError as error:
+        raise CommandError(str(error)) from None
+    print(f"store: {safe_url(settings.store.url)}", file=sys.stderr)
+    return store
 
 
 def _prompts(args: argparse.Namespace, settings: Settings) -> int:
@@ -336,6 +308,11 @@ def _prompts(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"rendered {len(written)} of {len(library.texts)} prompts into {library.prompts_dir}/audio"
     )
+    if args.asterisk is not None and not args.speech:
+        from callbot.speech.asterisk_prompts import render_for_asterisk
+
+        sounds = render_for_asterisk(library, args.asterisk)
+        print(f"wrote {len(sounds)} Asterisk sounds (8 kHz 16-bit mono WAV) under {args.asterisk}")
     return 0
 
 

@@ -43,6 +43,21 @@ DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 LocalPath = Annotated[str, LocalPathMarker()]
 StoreUrl = Annotated[str, LocalPathMarker(url=True)]  # sqlite:///relative/file.db
 Port = Annotated[int, Field(ge=0, le=65535)]  # 0: any free port (tests, --workers)
+
+
+def port_number(text: str) -> int:
+    """A command-line ``Port`` (argparse ``type=``): 0 to 65535, 0 for any free one."""
+    import argparse
+
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {port}")
+    return port
+
+
 Seconds = Annotated[float, Field(gt=0)]
 Count = Annotated[int, Field(ge=1)]
 Days = Annotated[int, Field(ge=0)]
@@ -285,6 +300,57 @@ class RetentionSettings:
     default_days: Days = 365
 
 
+# --- Issue 19: text channels (docs/channels.md) ---------------------------------------------
+
+
+@dataclass(config=STRICT)
+class ZaloSettings:
+    enabled: bool = False
+    """answer the Zalo Official Account's webhook at /channels/zalo/webhook. Its secrets come
+    from the environment only: CALLBOT_ZALO_OA_SECRET_KEY (checks the webhook's signature),
+    CALLBOT_ZALO_APP_SECRET_KEY and CALLBOT_ZALO_REFRESH_TOKEN (the first refresh token;
+    the newest one is then kept in the store)"""
+    app_id: str = ""
+    """the Zalo app linked to the OA (not secret: it is in every event)"""
+    api_url: str = "https://openapi.zalo.me"
+    """the OA API (send messages)"""
+    oauth_url: str = "https://oauth.zaloapp.com"
+    """where access tokens are refreshed"""
+    send_attempts: Count = 4
+    """tries per reply before it is given up (logged)"""
+    send_backoff_s: Seconds = 1.0
+    """1st retry after ~1 s, then x2 each time"""
+    timeout_s: Seconds = 10.0
+    """per HTTP request to Zalo"""
+
+
+# --- Issue 18: messages to the caller (docs/tickets.md, "Messages to the caller") --------------
+
+
+@dataclass(config=STRICT)
+class NotifySettings:
+    enabled: bool = False
+    """`callbot serve` texts callers who agreed: a receipt once the ticket is routed, a notice
+    when it is resolved or closed (retried as [outbox] says). Secrets from the environment
+    only: CALLBOT_NOTIFY_SMS_API_KEY and CALLBOT_NOTIFY_SMS_SECRET_KEY (eSMS); ZNS uses the
+    [zalo] app and its CALLBOT_ZALO_APP_SECRET_KEY / CALLBOT_ZALO_REFRESH_TOKEN"""
+    sms_url: str = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+    """eSMS.vn's send API"""
+    sms_brandname: str = ""
+    """the registered sender name (empty: the gateway's default number)"""
+    sms_type: Literal["2", "8"] = "2"
+    """2: customer care (brandname, registered template), 8: fixed number"""
+    sms_sandbox: bool = False
+    """eSMS checks the request but sends and charges nothing"""
+    zns_url: str = "https://business.openapi.zalo.me/message/template"
+    """Zalo ZNS's template message API"""
+    zns_receipt_template: str = ""
+    """the approved ZNS template for the receipt (params ticket_number, case_type, place,
+    callback_by); empty: the zns channel is off"""
+    zns_resolution_template: str = ""
+    """the approved ZNS template for the resolution notice (params ticket_number, outcome)"""
+
+
 @dataclass(config=STRICT)
 class Settings:
     audiosocket: AudioSocketSettings = field(default_factory=AudioSocketSettings)
@@ -301,6 +367,8 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)  # issue 5
     open311: Open311Settings = field(default_factory=Open311Settings)  # issue 5
     retention: RetentionSettings = field(default_factory=RetentionSettings)  # issue 5
+    zalo: ZaloSettings = field(default_factory=ZaloSettings)  # issue 19
+    notify: NotifySettings = field(default_factory=NotifySettings)  # issue 18
 
 
 SECRET_KEYS = frozenset({("ami", "secret"), ("web", "secret_key")})
@@ -311,6 +379,13 @@ OTHER_VARIABLES = {
     "CALLBOT_MODELS_DIR",
     "CALLBOT_CHROMIUM",
     "CALLBOT_SCREENSHOTS",
+    # The Zalo OA's secrets (docs/channels.md): read from the environment only, never a file.
+    "CALLBOT_ZALO_OA_SECRET_KEY",
+    "CALLBOT_ZALO_APP_SECRET_KEY",
+    "CALLBOT_ZALO_REFRESH_TOKEN",
+    # The SMS gateway's keys (issue 18, docs/tickets.md): environment only.
+    "CALLBOT_NOTIFY_SMS_API_KEY",
+    "CALLBOT_NOTIFY_SMS_SECRET_KEY",
 }
 OTHER_PREFIXES = ("CALLBOT_TEST_", "CALLBOT_BENCH_", "CALLBOT_WEBHOOK_SECRET_")
 

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 from callbot.config import Settings
@@ -80,7 +81,9 @@ async def run_demo(settings: Settings, *, calls: int, concurrency: int, var_dir:
                     print(f"    slot {name}: {slot.value!r} {how}")
                 for turn in await store.list_turns(result.call_id):
                     conf = f" ({turn.confidence:.2f})" if turn.confidence is not None else ""
-                    print(f"    {turn.speaker:<6} {turn.kind:<8} {turn.text[:90]}{conf}")
+                    # Whole words: a prompt cut mid-word reads as if the bot had said that.
+                    said = textwrap.shorten(turn.text, 90, placeholder=" …") if turn.text else ""
+                    print(f"    {turn.speaker:<6} {turn.kind:<8} {said}{conf}")
                 if t.recording_path:
                     print(f"    recording: {recordings / t.recording_path}")
         finally:

@@ -6,6 +6,8 @@ route a ticket by hand.
   callbot outbox list [--status failed]   newest first
   callbot outbox retry ID … | --failed    put failed deliveries back in the queue
   callbot outbox route TICKET [--force]   route one ticket now (--force: even incomplete)
+  callbot outbox messages [--status failed]         messages to callers (issue 18)
+  callbot outbox retry-messages ID … | --failed     put failed messages back in the queue
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from callbot.config import Settings
 from callbot.tickets.deliveries import DeliveryStatus
+from callbot.tickets.notify.base import NotificationStatus
 
 if TYPE_CHECKING:  # heavy imports stay inside run(), as cli.py asks of subcommands
     from callbot.tickets.routing import RoutingRules
@@ -27,9 +30,12 @@ if TYPE_CHECKING:  # heavy imports stay inside run(), as cli.py asks of subcomma
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("action", choices=["run", "list", "retry", "route"])
+    parser.add_argument(
+        "action", choices=["run", "list", "retry", "route", "messages", "retry-messages"]
+    )
     parser.add_argument("ids", nargs="*", type=int, help="delivery ids (retry), ticket (route)")
-    parser.add_argument("--status", choices=[str(s) for s in DeliveryStatus])
+    statuses = {str(s) for s in DeliveryStatus} | {str(s) for s in NotificationStatus}
+    parser.add_argument("--status", choices=sorted(statuses))
     parser.add_argument("--ticket", type=int, help="list: only this ticket's deliveries")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--failed", action="store_true", help="retry: every failed delivery")
@@ -48,6 +54,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         rules = load_rules(settings.routing.rules_file)
     except RulesError as error:
         print(f"callbot outbox: {error}", file=sys.stderr)
+        return 2
+    if args.status and args.action == "list" and args.status not in set(DeliveryStatus):
+        print(f"callbot outbox list: {args.status} is a message status", file=sys.stderr)
         return 2
     if args.action == "run":
         # The worker is a service beside `callbot serve` (systemd starts both, in either
@@ -69,12 +78,15 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
                 return await _retry(store, args)
             case "route":
                 return await _route(store, rules, args)
+            case "messages" | "retry-messages":
+                return await _messages(store, args)
     finally:
         await store.close()
     return 2
 
 
 async def _run_worker(store: SqlTicketStore, rules: RoutingRules, settings: Settings) -> int:
+    from callbot.tickets.notify.worker import start_notifications
     from callbot.tickets.outbox import OutboxWorker
     from callbot.tickets.routing import TicketPipeline
 
@@ -87,9 +99,12 @@ async def _run_worker(store: SqlTicketStore, rules: RoutingRules, settings: Sett
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await worker.start()
+    notifications = await start_notifications(store, settings)  # issue 18, [notify] enabled
     print("callbot outbox: worker running", flush=True)
     await stop.wait()
     await worker.stop()
+    if notifications is not None:
+        await notifications.stop()
     return 0
 
 
@@ -131,4 +146,29 @@ async def _route(store: SqlTicketStore, rules: RoutingRules, args: argparse.Name
     print(f"ticket {routed.ticket.id}: {routed.decision.rule}")
     for d in routed.deliveries:
         print(f"  {d.idempotency_key} {d.status}")
+    return 0
+
+
+async def _messages(store: SqlTicketStore, args: argparse.Namespace) -> int:
+    """Issue 18: the caller's messages (no number, no text: the rows hold neither)."""
+    if args.action == "retry-messages":
+        ids = list(args.ids)
+        if args.failed:
+            failed = await store.list_notifications(NotificationStatus.FAILED, limit=100_000)
+            ids += [n.id for n in failed]
+        if not ids:
+            print("callbot outbox retry-messages: name message ids or --failed", file=sys.stderr)
+            return 2
+        print(f"{await store.retry_notifications(ids)} messages queued again")
+        return 0
+    status = NotificationStatus(args.status) if args.status in set(NotificationStatus) else None
+    found = await store.list_notifications(status, ticket_id=args.ticket, limit=args.limit)
+    for n in found:
+        when = n.sent_at or n.next_attempt_at
+        print(
+            f"{n.id:<6} #{n.ticket_id:<6} {n.event:<10} {n.channel:<4} {n.status:<9} "
+            f"attempts={n.attempts:<2} {when:%Y-%m-%d %H:%M:%S} {n.last_code or ''} "
+            f"{n.last_error or ''}"
+        )
+    print(f"{len(found)} messages")
     return 0

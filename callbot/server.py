@@ -29,7 +29,7 @@ from callbot.tickets.outbox import Outbox, start_outbox
 from callbot.tickets.retention import RetentionJob, start_retention
 from callbot.tickets.routing import RulesError
 from callbot.tickets.store.base import TicketStore
-from callbot.tickets.store.factory import open_store
+from callbot.tickets.store.factory import open_store, safe_url
 from telephony.audiosocket_server import AudioSocketServer
 from telephony.frame_clock import FrameClock
 
@@ -289,7 +289,9 @@ async def _start(
     asterisk = None
     if settings.ami.enabled:
         step.now = f"AMI {settings.ami.host}:{settings.ami.port}"
-        asterisk = AsteriskLink(settings.ami, on_operator_reached=operator_reached(store))
+        asterisk = AsteriskLink(
+            settings.ami, on_operator_reached=operator_reached(store), tickets=store
+        )
         await asterisk.start()
         opened.push_async_callback(asterisk.stop)
         services.callers = asterisk.callers
@@ -386,12 +388,3 @@ async def serve_forever(settings: Settings) -> None:
     await stop.wait()
     log.info("stopping: %d calls in progress", bot.audiosocket.active_calls)
     await bot.stop()
-
-
-def safe_url(url: str) -> str:
-    """A store URL without its password, for logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
-    return url

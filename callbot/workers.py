@@ -99,9 +99,9 @@ async def _worker(settings: Settings, index: int, ready: Any) -> None:
 
 
 async def _close_stale_once(settings: Settings) -> None:
-    from callbot.server import StartupError, close_stale_calls, safe_url
+    from callbot.server import StartupError, close_stale_calls
     from callbot.tickets.store.base import StoreError
-    from callbot.tickets.store.factory import open_store
+    from callbot.tickets.store.factory import open_store, safe_url
 
     try:
         async with open_store(settings.store.url) as store:

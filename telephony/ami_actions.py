@@ -41,6 +41,16 @@ class AmiActions:
         """Set a channel variable, e.g. ``CALLBOT_HANDBACK=1`` before the bot hangs up."""
         return await self.action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
 
+    async def set_global(self, name: str, value: str) -> Packet:
+        """Setvar without a Channel sets a global variable (the dialplan reads it as
+        ``${GLOBAL(NAME)}``); same write class ``call`` as a channel variable."""
+        return await self.action("Setvar", {"Variable": name, "Value": value})
+
+    async def queue_summary(self, queue: str | None = None) -> list[Packet]:
+        """QueueSummary events (LoggedIn, Available, Callers, HoldTime, TalkTime,
+        LongestHoldTime) for one queue or all; needs no write class."""
+        return await self.list_action("QueueSummary", {"Queue": queue} if queue else None)
+
     async def hangup(self, channel: str, cause: int | None = None) -> Packet:
         fields: dict[str, object] = {"Channel": channel}
         if cause is not None:

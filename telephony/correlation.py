@@ -140,8 +140,8 @@ class CallerDirectory:
         self._purge()
         self._entries[info.uuid] = (self._clock(), info)
         log.info("call %s correlated (uniqueid %s)", info.uuid, info.uniqueid)
-        # Channel names can embed a SIP user and the number is personal: DEBUG only.
-        log.debug("call %s: channel %s, caller %s", info.uuid, info.channel, info.caller_number)
+        # Not the channel (it can embed a SIP user) nor the number: personal, at any level.
+        log.debug("call %s: caller number %s", info.uuid, "known" if info.caller_number else "none")
         for fut in self._waiters.pop(info.uuid, []):
             if not fut.done():
                 fut.set_result(info)

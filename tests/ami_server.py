@@ -2,11 +2,12 @@
 
 A real asyncio TCP server on 127.0.0.1, port 0: sends the one-line banner, checks Login,
 echoes ActionIDs, answers list actions with ``EventList: start`` … ``<Name>Complete``,
-builds QueueStatus from a configurable queue state, handles QueueWithdrawCaller, Setvar,
-Hangup, MixMonitor, Ping, Logoff, and pushes events. Knobs to misbehave the way networks
-and Asterisk do: split writes at arbitrary byte positions, coalesce packets into one
-write, replay the capture's ``<<`` packets, drop the link in the middle of a list, never
-answer chosen actions.
+builds QueueStatus and QueueSummary from a configurable queue state, handles
+QueueWithdrawCaller, Setvar (on a channel, or a global without one, with Asterisk's
+inheritance underscores), Hangup, MixMonitor, Ping, Logoff, and pushes events. Knobs to
+misbehave the way networks and Asterisk do: split writes at arbitrary byte positions,
+coalesce packets into one write, replay the capture's ``<<`` packets, drop the link in the
+middle of a list, never answer chosen actions.
 
 Two behaviours of a real Asterisk 22.10.1 that once broke a deployment are reproduced:
 ``ringinuse`` (a queue's default is yes: a member already in a call is rung again and
@@ -37,6 +38,7 @@ ACTION_PRIVILEGES: dict[str, frozenset[str]] = {
     "hangup": frozenset({"system", "call"}),
     "queuewithdrawcaller": frozenset(),
     "queuestatus": frozenset(),
+    "queuesummary": frozenset(),
     "mixmonitor": frozenset({"system"}),
     "stopmixmonitor": frozenset({"system", "call"}),
     "originate": frozenset({"originate"}),
@@ -131,6 +133,8 @@ class FakeQueue:
     callers: list[FakeCaller] = field(default_factory=list)
     strategy: str = "ringall"
     ringinuse: bool = True  # Asterisk's default, as app_queue has it
+    holdtime: int = 0  # app_queue's running average wait of answered callers, seconds
+    talktime: int = 0
 
     def member_to_ring(self) -> FakeMember | None:
         """Whom Queue() rings for a new caller: a free member, or with ``ringinuse`` also
@@ -401,6 +405,9 @@ class AmiTestServer:
             return False
         if name == "queuestatus":
             return await self._queue_status(s, a)
+        if name == "queuesummary":
+            await self._queue_summary(s, a)
+            return True
         if name == "queuewithdrawcaller":
             await self._send(s, [self._withdraw(a)])
             return True
@@ -520,6 +527,65 @@ class AmiTestServer:
             return False
         await self._send(s, [start, *items, complete])
         return True
+
+    async def _queue_summary(self, s: _Session, a: Packet) -> None:
+        """QueueSummary as app_queue 22 answers it: one QueueSummary event per queue."""
+        wanted = a.get("Queue")
+        aid = [("ActionID", a.action_id)] if a.action_id else []
+        now = time.monotonic()
+        items = []
+        for q in self.queues.values():
+            if wanted and q.name != wanted:
+                continue
+            logged_in = [m for m in q.members if m.status not in (4, 5)]  # invalid, unavailable
+            free = [m for m in logged_in if m.status == 1 and not m.paused]
+            longest = max((int(now - c.joined_at) for c in q.callers), default=0)
+            items.append(
+                Packet(
+                    [
+                        ("Event", "QueueSummary"),
+                        ("Queue", q.name),
+                        ("LoggedIn", str(len(logged_in))),
+                        ("Available", str(len(free))),
+                        ("Callers", str(len(q.callers))),
+                        ("HoldTime", str(q.holdtime)),
+                        ("TalkTime", str(q.talktime)),
+                        ("LongestHoldTime", str(longest)),
+                        *aid,
+                    ]
+                )
+            )
+        start = self._ok(a, "Queue summary will follow")
+        start.fields.insert(2, ("EventList", "start"))
+        complete = Packet(
+            [
+                ("Event", "QueueSummaryComplete"),
+                *aid,
+                ("EventList", "Complete"),
+                ("ListItems", str(len(items))),
+            ]
+        )
+        await self._send(s, [start, *items, complete])
+
+    def variable(self, channel: str, name: str) -> str | None:
+        """A variable as the dialplan reads it, ``${NAME}``: Asterisk matches names with
+        their inheritance underscores (``_NAME``, ``__NAME``) stripped. Channel "": a
+        global (Setvar without Channel)."""
+        for (chan, var), value in reversed(self.variables.items()):
+            if chan == channel and var.lstrip("_") == name:
+                return value
+        return None
+
+    def inherited(self, channel: str) -> dict[str, str]:
+        """What the channel Queue() creates to ring an operator inherits from the caller's
+        channel (ast_channel_inherit_variables): ``_NAME`` arrives as ``NAME``, ``__NAME``
+        stays ``__NAME``; names without an underscore are not copied."""
+        out = {}
+        for (chan, var), value in self.variables.items():
+            if chan != channel or not var.startswith("_"):
+                continue
+            out[var if var.startswith("__") else var[1:]] = value
+        return out
 
     def _withdraw(self, a: Packet) -> Packet:
         q = self.queues.get(a.get("Queue") or "")

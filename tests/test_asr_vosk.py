@@ -26,7 +26,7 @@ def speak(text: str, path: Path, voice: str) -> bytes:
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
     subprocess.run(
-        ["sox", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(path)], check=True
+        ["sox", "-R", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(path)], check=True
     )
     with wave.open(str(path)) as w:
         return w.readframes(w.getnframes())

@@ -61,6 +61,18 @@ def test_read_commands_never_create_a_store(tmp_path, command):
     assert not missing.parent.exists()  # not the file, not even its folder
 
 
+@pytest.mark.parametrize(
+    "command", [("users", "list"), ("users", "disable", "anna"), ("retention", "purge")]
+)
+def test_account_and_retention_commands_never_create_a_store(tmp_path, command):
+    # Only `users add` may make the store (the first account may come before the first
+    # `callbot serve`); listing, changing or purging one that is not there is a mistake.
+    missing = tmp_path / "nonexistent" / "dir" / "x.db"
+    done = callbot(*command, store=f"sqlite:///{missing}")
+    one_line(done, 1, f"no ticket store at {missing}", "callbot serve")
+    assert not missing.parent.exists()
+
+
 async def _store_with_an_unfinished_call(url: str) -> int:
     async with open_store(url) as store:
         ticket = await store.begin_call(CallRecord("cli-test-1", utcnow()))

@@ -1,6 +1,6 @@
 """The dashboard over HTTP without a browser: sign-in rules, cookies, CSRF, Range answers,
-the replay log, CSV export; plus the pure pieces (path resolution, range parsing) and the
-``callbot users`` command."""
+the replay log, CSV export; plus the pure pieces (path resolution) and the ``callbot users``
+command. Starlette parses the ranges: its edge cases are in tests/test_library_swaps.py."""
 
 from __future__ import annotations
 
@@ -19,13 +19,7 @@ try:
 except ImportError:
     from tests.browser import PASSWORD, live_server
 
-from callbot.web.dashboard.recordings import (
-    ByteRange,
-    RecordingPathError,
-    UnsatisfiableRange,
-    parse_range,
-    resolve_recording,
-)
+from callbot.web.dashboard.recordings import RecordingPathError, resolve_recording
 from callbot.web.dashboard.routes_list import _cell
 
 
@@ -176,18 +170,6 @@ def test_resolve_recording_stays_inside(tmp_path: Path) -> None:
     for bad in ("../outside.wav", "/etc/passwd", "2026/../../outside.wav", "", "link.wav", "."):
         with pytest.raises(RecordingPathError):
             resolve_recording(root, bad)
-
-
-def test_parse_range() -> None:
-    assert parse_range(None, 100) is None
-    assert parse_range("bytes=0-", 100) == ByteRange(0, 99)
-    assert parse_range("bytes=10-19", 100) == ByteRange(10, 19)
-    assert parse_range("bytes=90-500", 100) == ByteRange(90, 99)
-    assert parse_range("bytes=-30", 100) == ByteRange(70, 99)
-    assert parse_range("bytes=0-1,5-6", 100) is None  # multi-range: the whole file
-    for unsatisfiable in ("bytes=100-", "bytes=20-10", "bytes=-0"):
-        with pytest.raises(UnsatisfiableRange):
-            parse_range(unsatisfiable, 100)
 
 
 def test_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:

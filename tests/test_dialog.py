@@ -392,6 +392,22 @@ def test_a_weak_reading_of_a_doubtful_transcript_is_not_an_answer():
     }
 
 
+def test_a_very_doubtful_transcript_needs_a_sure_reading_where_the_keypad_can_answer():
+    # "bình thạnh" reads as a place at the extractor's usual confidence; from a transcript
+    # heard at 0.3 the place question (which has keypad codes) asks again…
+    dialog, _ = _at_question("ask_place")
+    actions = dialog.handle(Heard("ở bình thạnh", 0.3))
+    assert "place" not in slots_set(actions)
+    # …heard at 0.45 it is taken.
+    dialog, _ = _at_question("ask_place")
+    assert slots_set(dialog.handle(Heard("ở bình thạnh", 0.45))).get("place")
+    # An open answer has no keypad to fall back on: it is stored, heard however unsurely.
+    answers = dict(KEYPAD_ANSWERS)
+    answers["ask_address"] = Heard("số mười hai đường nguyễn trãi", 0.3)
+    actions = run_answers(Dialog(ivr.SCRIPT), answers)
+    assert any(isinstance(a, SetSlot) and a.slot.name == "address" for a in actions)
+
+
 def _texts(actions) -> list[str]:
     return [p.text for a in actions if isinstance(a, Ask) for p in a.pieces if hasattr(p, "text")]
 

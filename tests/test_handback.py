@@ -95,12 +95,45 @@ async def test_hand_back_needs_a_known_channel_that_asterisk_accepts():
             assert await link.hand_back(call, None) is False  # no UserEvent: channel unknown
             gone = CallerInfo(call, channel="PJSIP/trunk-00000099")  # hung up meanwhile
             assert await link.hand_back(call, gone) is False
-            assert ami.variables == {}
+            on_channels = lambda: {k: v for k, v in ami.variables.items() if k[0]}  # noqa: E731
+            assert on_channels() == {}
             here = CallerInfo(call, channel="PJSIP/trunk-0000002a")
             assert await link.hand_back(call, here) is True
-            assert ami.variables == {("PJSIP/trunk-0000002a", HANDBACK_VARIABLE): "1"}
+            assert ami.variable("PJSIP/trunk-0000002a", HANDBACK_VARIABLE) == "1"
+            # No ticket store given: the context variables are set, empty, so a caller's
+            # earlier pass through the bot cannot leave another ticket's details behind.
+            assert ami.variable("PJSIP/trunk-0000002a", "CALLBOT_TICKET") == ""
         finally:
             await link.stop()
+
+
+async def test_an_ended_ticket_of_the_same_uuid_is_not_announced(tmp_path: Path):
+    """A dialplan that reused a UUID hands back with no details, never another caller's."""
+    store = await open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    async with AmiTestServer(queues=[busy_queue()]) as ami:
+        link = AsteriskLink(
+            AmiSettingsSection(enabled=True, port=ami.port, secret=ami.secret), tickets=store
+        )
+        await link.start()
+        try:
+            await asyncio.wait_for(ami.logged_in.wait(), 5)
+            call = str(uuid.uuid4())
+            await store.begin_call(CallRecord(call, utcnow()))
+            here = CallerInfo(call, channel="PJSIP/trunk-0000002a")
+            assert await link.hand_back(call, here)
+            ticket = await store.get_ticket_for_call(call)
+            assert ticket is not None
+            assert ami.variable(here.channel, "CALLBOT_TICKET") == str(ticket.id)
+            await store.end_call(
+                call, ended_at=utcnow(), reason=CallEndReason.HANDED_BACK, complete=False
+            )
+            again = CallerInfo(call, channel="PJSIP/trunk-0000002b")
+            assert await link.hand_back(call, again)
+            assert ami.variable(again.channel, "CALLBOT_TICKET") == ""
+            assert ami.variable(again.channel, HANDBACK_VARIABLE) == "1"
+        finally:
+            await link.stop()
+            await store.close()
 
 
 async def test_handed_back_ticket_leaves_the_callback_queue_when_an_operator_answers(

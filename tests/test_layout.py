@@ -24,6 +24,7 @@ STAGES = {
     "ivr": 3,  # the city's script, written in the dialog's vocabulary
     "callbot.simulation": 4,
     "callbot.web": 4,
+    "callbot.channels": 4,  # text channels: the dialog by web chat and Zalo (issue 19)
     "callbot.loadtest": 5,
 }
 # callbot.config sits beside every stage (each reads its own section of the settings);

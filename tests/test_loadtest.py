@@ -217,3 +217,83 @@ def test_the_voice_only_callers_never_touch_the_keypad() -> None:
         for prompt in asked:
             assert prompt in script.answers and f"{prompt}_keypad" in script.answers
         assert script.expect_complete and {"case_type", "place"} <= set(script.expect)
+
+
+# ── capacity verdict ───────────────────────────────────────────────────────────────────
+
+
+def _judged(**changes):
+    from callbot.loadtest.capacity import Judged
+
+    base = dict(
+        p95_server=0.3, p95_keys=0.05, p95_speech=1.2, late_frames=0, late_ticks=0, gaps=0,
+        frames_expected=100_000, measured=True,
+    )  # fmt: skip
+    return Judged(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "failing"),
+    [
+        ({}, None),
+        # A caller who spoke waits the endpointer's 0.7 s by design, then up to the budget.
+        ({"p95_speech": 1.49}, None),
+        ({"p95_speech": 1.51}, "client speech p95 1510 ms"),
+        ({"p95_server": 0.81}, "server p95 810 ms"),
+        ({"p95_keys": 0.9}, "client keypad p95 900 ms"),
+        ({"late_frames": 101}, "101 late frames"),
+        ({"gaps": 101}, "101 gaps"),
+        ({"measured": False}, "no turns measured"),
+    ],
+)
+def test_the_capacity_verdict_judges_what_a_caller_waits_for(changes, failing) -> None:
+    from callbot.loadtest.capacity import verdict
+
+    why = verdict(_judged(**changes), budget_s=0.8, end_silence_s=0.7, late_tolerance=0.001)
+    if failing is None:
+        assert why == []
+    else:
+        assert len(why) == 1 and why[0].startswith(failing), why
+
+
+async def test_a_capacity_step_reports_cores_per_call_and_the_testers_own_cpu(
+    tmp_path: Path, whisper_engine
+) -> None:
+    from callbot.loadtest.capacity import search_capacity
+    from callbot.loadtest.runner import CallPlacer
+    from callbot.loadtest.server import ServerUnderTest
+    from callbot.speech.prompts import prompt_library
+
+    try:
+        from callbot_harness import callbot_settings, running_callbot
+    except ImportError:
+        from tests.callbot_harness import callbot_settings, running_callbot
+
+    settings = callbot_settings(tmp_path)
+    settings.web.enabled, settings.web.port = True, 0
+    scripts_file = tmp_path / "callers.toml"
+    scripts_file.write_text(QUICK_CALLERS)
+    mix = CallerMix(
+        load_scripts(scripts_file), script_weights="keys-then-hangs-up=1", rng=random.Random(1)
+    )
+    async with running_callbot(settings, whisper_engine) as bot:
+        assert bot.web is not None
+        web_port = bot.web.server.servers[0].sockets[0].getsockname()[1]
+        # The server runs in this process here, so its pid is ours: the figures are filled
+        # in, not apart (in `callbot loadtest` the server is a subprocess).
+        server = ServerUnderTest(
+            "127.0.0.1", bot.port, [f"http://127.0.0.1:{web_port}/metrics"], pid=os.getpid()
+        )
+        placer = CallPlacer(server, prompt_library(settings.prompts), mix, None)
+        try:
+            result = await search_capacity(
+                server, placer, levels=(2,), settle_s=1.0, window_s=6.0, refine=False,
+                drain_s=20.0, late_tolerance=0.05,
+            )  # fmt: skip
+        finally:
+            await placer.close()
+            await bot.web.stop()
+    (step,) = result.steps
+    assert step.concurrency == 2 and step.server_cores is not None and step.server_cores > 0
+    assert step.cores_per_call == pytest.approx(step.server_cores / 2, abs=1e-3)
+    assert step.client_cores is not None and step.client_cores > 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callbot.nlu.urgency import Urgency
 from callbot.speech.asr.choices import Choice, Choices
 from callbot.speech.pieces import Piece, Text
 from callbot.tickets.model import CallEndReason, SlotValue
@@ -162,3 +163,8 @@ class Script:
     keypad_tries: int = 2
     silences_before_goodbye: int = 3  # in a row, whatever the questions
     max_corrections: int = 2
+    # Issue 17: what the caller said so far → how urgent it is. A rise is stored as the
+    # "urgency" slot (the ticket's priority); an emergency hears ``emergency_prompt`` (the
+    # emergency numbers), then is handed back at once or as soon as a person is free.
+    urgency: Callable[[str], Urgency] | None = None
+    emergency_prompt: tuple[Piece, ...] = ()

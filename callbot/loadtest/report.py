@@ -1,22 +1,25 @@
 """Figures from a load run: a JSON document, a self-contained HTML page with inline SVG
-plots (no scripts, fonts or images from elsewhere: it opens from a mail attachment), and a
-terminal summary.
+plots (no scripts, fonts or images from elsewhere: it opens from a mail attachment; drawn in
+callbot/loadtest/plots.py), and a terminal summary.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from callbot.call.metrics import percentile
+from callbot.loadtest import plots
 from callbot.loadtest.runner import RunData
 from callbot.loadtest.server import bucket_delta, histogram_quantile
 
-LATENCY_BUDGET_S = 0.8
+LATENCY_BUDGET_S = plots.LATENCY_BUDGET_S
+log = logging.getLogger(__name__)
 
 
 def _ms(value: float | None) -> float | None:
@@ -212,107 +215,16 @@ def summary(f: Figures) -> str:
 
 # ── HTML ─────────────────────────────────────────────────────────────────────────────────
 
-W, H, PAD = 640, 220, 40
 
-
-def _axes(x_max: float, y_max: float, x_label: str, y_label: str) -> str:
-    parts = [
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 10}" y2="{H - PAD}" stroke="#333"/>',
-        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{H - PAD}" stroke="#333"/>',
-        f'<text x="{W / 2}" y="{H - 5}" text-anchor="middle">{html.escape(x_label)}</text>',
-        f'<text x="12" y="{H / 2}" transform="rotate(-90 12 {H / 2})" '
-        f'text-anchor="middle">{html.escape(y_label)}</text>',
-    ]
-    for i in range(5):
-        xv, yv = x_max * i / 4, y_max * i / 4
-        x = PAD + (W - PAD - 10) * i / 4
-        y = H - PAD - (H - PAD - 10) * i / 4
-        parts.append(f'<text x="{x}" y="{H - PAD + 14}" text-anchor="middle">{xv:.4g}</text>')
-        parts.append(f'<text x="{PAD - 4}" y="{y + 4}" text-anchor="end">{yv:.4g}</text>')
-    return "".join(parts)
-
-
-def _xy(x: float, y: float, x_max: float, y_max: float) -> tuple[float, float]:
+def _plots(f: Figures) -> str:
+    if not plots.available():
+        return f'<p class="no-plots">{html.escape(plots.PLOTS_MISSING)}</p>'
+    latencies = [t[1] for t in f.series.get("turns", [])]
     return (
-        PAD + (W - PAD - 10) * (x / x_max if x_max else 0),
-        H - PAD - (H - PAD - 10) * (min(y, y_max) / y_max if y_max else 0),
-    )
-
-
-def _svg(body: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'font-family="sans-serif" font-size="10">{body}</svg>'
-    )
-
-
-def latency_histogram_svg(latencies_ms: list[float], bin_ms: float = 50.0) -> str:
-    if not latencies_ms:
-        return _svg('<text x="20" y="20">no turns</text>')
-    top = max(1000.0, min(max(latencies_ms), 3000.0))
-    bins = [0] * int(top / bin_ms + 1)
-    for value in latencies_ms:
-        bins[min(len(bins) - 1, int(value / bin_ms))] += 1
-    y_max = max(bins)
-    bar_w = (W - PAD - 10) / len(bins)
-    bars = []
-    for i, count in enumerate(bins):
-        x, y = _xy(i * bin_ms, count, top + bin_ms, y_max)
-        colour = "#c33" if i * bin_ms >= LATENCY_BUDGET_S * 1000 else "#37a"
-        bars.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(1.0, bar_w - 1):.1f}" '
-            f'height="{H - PAD - y:.1f}" fill="{colour}"><title>{i * bin_ms:.0f}–'
-            f"{(i + 1) * bin_ms:.0f} ms: {count}</title></rect>"
-        )
-    budget_x, _ = _xy(LATENCY_BUDGET_S * 1000, 0, top + bin_ms, y_max)
-    bars.append(
-        f'<line x1="{budget_x}" y1="10" x2="{budget_x}" y2="{H - PAD}" stroke="#c33" '
-        'stroke-dasharray="4 3"/>'
-    )
-    return _svg(
-        _axes(top + bin_ms, y_max, "turn latency, ms (last bin: and above)", "turns")
-        + "".join(bars)
-    )
-
-
-def _polyline(points: list[list[float]], x_max: float, y_max: float, colour: str) -> str:
-    if not points:
-        return ""
-    coords = " ".join("{:.1f},{:.1f}".format(*_xy(p[0], p[1], x_max, y_max)) for p in points)
-    return f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
-
-
-def concurrency_svg(f: Figures) -> str:
-    active, server = f.series.get("active_calls", []), f.series.get("server_calls", [])
-    x_max = max([p[0] for p in active + server] + [1.0])
-    y_max = max([p[1] for p in active + server] + [1.0])
-    return _svg(
-        _axes(x_max, y_max, "seconds since start", "calls connected")
-        + _polyline(active, x_max, y_max, "#37a")
-        + _polyline(server, x_max, y_max, "#e80")
-        + f'<text x="{W - 200}" y="20" fill="#37a">callers (client)</text>'
-        + f'<text x="{W - 200}" y="32" fill="#e80">calls in progress (/metrics)</text>'
-    )
-
-
-def latency_over_time_svg(f: Figures) -> str:
-    turns = f.series.get("turns", [])
-    x_max = max([p[0] for p in turns] + [1.0])
-    y_max = max(1000.0, min(3000.0, max([p[1] for p in turns] + [0.0])))
-    dots = [
-        '<circle cx="{:.1f}" cy="{:.1f}" r="1.6" fill="{}"/>'.format(
-            *_xy(t, lat, x_max, y_max), "#37a" if keys else "#e80"
-        )
-        for t, lat, keys in turns
-    ]
-    _, budget_y = _xy(0, LATENCY_BUDGET_S * 1000, x_max, y_max)
-    return _svg(
-        _axes(x_max, y_max, "seconds since start", "turn latency, ms")
-        + f'<line x1="{PAD}" y1="{budget_y}" x2="{W - 10}" y2="{budget_y}" stroke="#c33" '
-        'stroke-dasharray="4 3"/>'
-        + "".join(dots)
-        + f'<text x="{W - 200}" y="20" fill="#37a">keypad answers</text>'
-        + f'<text x="{W - 200}" y="32" fill="#e80">spoken answers (incl. 700 ms endpointing)</text>'
+        "<h3>Turn latency (client side: end of caller input → first bot audio)</h3>"
+        f"{plots.latency_histogram_svg(latencies)}"
+        f"<h3>Concurrent calls over time</h3>{plots.concurrency_svg(f.series)}"
+        f"<h3>Turn latency over time</h3>{plots.latency_over_time_svg(f.series)}"
     )
 
 
@@ -328,14 +240,10 @@ def _table(d: dict[str, Any]) -> str:
 def render_html(figures: list[Figures], title: str = "callbot load test") -> str:
     sections = []
     for f in figures:
-        latencies = [t[1] for t in f.series.get("turns", [])]
         sections.append(
             f"<section><h2>{html.escape(f.label)}</h2><pre>{html.escape(summary(f))}</pre>"
-            f"<h3>Turn latency (client side: end of caller input → first bot audio)</h3>"
-            f"{latency_histogram_svg(latencies)}"
-            f"<h3>Concurrent calls over time</h3>{concurrency_svg(f)}"
-            f"<h3>Turn latency over time</h3>{latency_over_time_svg(f)}"
-            "<h3>Figures</h3>"
+            + _plots(f)
+            + "<h3>Figures</h3>"
             + _table(
                 {
                     "calls": f.calls,
@@ -371,6 +279,8 @@ def render_html(figures: list[Figures], title: str = "callbot load test") -> str
 def write_reports(
     figures: list[Figures], out_dir: Path, name: str = "loadtest"
 ) -> tuple[Path, Path]:
+    if not plots.available():
+        log.warning("load report written without its plots: %s", plots.PLOTS_MISSING)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{name}.json"
     html_path = out_dir / f"{name}.html"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
+from callbot.nlu.hesitation import not_an_answer_yet
 from callbot.nlu.keywords import score_cues
 from callbot.nlu.text import normalise
 
@@ -230,8 +231,8 @@ def extract_case_type(text: str) -> Extraction | None:
     hits = score_cues(norm, _CUES)
     if not hits:
         # Something was said, just nothing we know: the 1022 menu's "other" option. Too short
-        # an utterance ("alo", "dạ") is no answer at all.
-        if len(toks) >= _MIN_WORDS_FOR_OTHER:
+        # an utterance ("alo", "dạ") is no answer at all, nor is "để tôi nghĩ đã".
+        if len(toks) >= _MIN_WORDS_FOR_OTHER and not not_an_answer_yet(norm):
             return Extraction(OTHER, _UNKNOWN_REQUEST, norm)
         return None
     ranked = sorted(hits.values(), key=lambda h: (h.score, _PRIORITY[h.label]), reverse=True)

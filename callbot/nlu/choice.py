@@ -6,7 +6,9 @@ from callbot.nlu.numbers import parse_number_at
 from callbot.nlu.text import folded_tokens, word_set
 
 # Words around a spoken menu choice that carry no meaning of their own.
-_AROUND_CHOICE = word_set("da vang so phim bam nhan chon toi em minh la a o u cai thu lua nhe nha")
+_AROUND_CHOICE = word_set(
+    "da vang so phim bam nhan chon toi em minh la a o u cai thu lua nhe nha chi anh oi"
+)
 
 
 def spoken_choice(text: str, options: int) -> int | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.numbers import find_numbers
+from callbot.nlu.numbers import NumberPhrase, find_numbers
 from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
 # Folded words that, right after a number, say it counts people ("năm người", "ba đứa con").
@@ -18,12 +20,23 @@ _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
     ("mot minh toi", 1),
     ("vo chong", 2),
     ("hai vo chong", 2),
-    ("hai me con", 2),
-    ("hai ba chau", 2),
-    ("hai bo con", 2),
 )
+# ("hai mẹ con", "hai bà cháu", "hai bố con" are counted as groups, below.)
+# "ba mẹ con em" is three: a number before a pair of kin words names everyone in it.
+_GROUP_WORDS = word_set("me bo ba cha ong anh chi")
+_GROUP_KIN = word_set("con chau em")
+# Words that make "N người" a part of the household, not the whole ("hai người lớn").
+_PART_OF = word_set("lon gia nho tre")
+# A total said after a list: "… thêm đứa em gái nữa là bốn", "tổng cộng năm".
+_TOTAL_CUES = ("la", "tong cong", "tat ca", "tat ca la", "tong cong la", "vi chi")
+# People named one by one, joined by "với"/"và": "tui với má tui" is two.
+_PERSON_WORDS = word_set(
+    "toi tui em con minh ma me ba bo cha tia vo chong ong xa ba anh chi ngoai noi co di "
+    "chu bac cau mo thim chau"
+)
+_JOINERS = word_set("voi va them")
 # Words that may surround a bare count ("dạ, năm ạ", "tất cả là sáu").
-_AROUND_BARE = word_set("da vang a o u tat ca la co nha gom khoang chung tong cong thi")
+_AROUND_BARE = word_set("da vang a o u tat ca la co nha gom khoang chung tong cong thi thoi")
 _MAX_PEOPLE = 60
 
 
@@ -31,11 +44,24 @@ def extract_household(text: str) -> Extraction | None:
     corrected = split_self_correction(text)
     if corrected is not None:
         # "sáu người à không bảy người" is seven, not thirteen: the count after the
-        # correction replaces the one before it.
-        found = _count(corrected[1])
+        # correction replaces the one before it ("bốn người, à không, năm, em quên…").
+        found = _count(corrected[1]) or _leading_count(corrected[1])
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
     return _count(text)
+
+
+def _leading_count(text: str) -> Extraction | None:
+    """The number a correction starts with, whatever follows it."""
+    acc = normalise(text).split()
+    fol = [fold(t) for t in acc]
+    start = 0
+    while start < len(fol) and fol[start] in _AROUND_BARE:
+        start += 1
+    numbers = find_numbers(fol)
+    if numbers and numbers[0].start == start and 0 < numbers[0].value <= _MAX_PEOPLE:
+        return Extraction(str(numbers[0].value), 0.75, " ".join(acc[start : numbers[0].end]))
+    return None
 
 
 def _count(text: str) -> Extraction | None:
@@ -44,12 +70,24 @@ def _count(text: str) -> Extraction | None:
     fol = [fold(t) for t in acc]
     folded_text = " ".join(fol)
     total, spans = 0, []
+    numbers = find_numbers(fol)
+    # "năm sáu người": five or six, a guess the caller makes, not a count.
+    for a, b in pairwise(numbers):
+        if b.start == a.end and b.value == a.value + 1 and a.value < 10:
+            return Extraction(str(b.value), 0.4, " ".join(acc[a.start : b.end]))
+    stated = _stated_total(fol, numbers)
+    if stated is not None:
+        return Extraction(str(stated.value), 0.9, " ".join(acc[stated.start : stated.end + 1]))
     # "năm nay" is "this year", never a count.
-    for phrase in find_numbers(fol):
+    for phrase in numbers:
         nxt = fol[phrase.end] if phrase.end < len(fol) else ""
         if fol[phrase.start] == "nam" and nxt == "nay":
             continue
-        if nxt in _PERSON_NOUNS and 0 < phrase.value <= _MAX_PEOPLE:
+        after = fol[phrase.end + 1] if phrase.end + 1 < len(fol) else ""
+        if nxt in _GROUP_WORDS and after in _GROUP_KIN and 0 < phrase.value <= _MAX_PEOPLE:
+            total += phrase.value  # "ba mẹ con": the number counts the whole group
+            spans.append((phrase.start, phrase.end + 2))
+        elif nxt in _PERSON_NOUNS and 0 < phrase.value <= _MAX_PEOPLE:
             total += phrase.value
             spans.append((phrase.start, phrase.end + 1))
     fixed = ""
@@ -62,6 +100,9 @@ def _count(text: str) -> Extraction | None:
     if total:
         heard = " ".join(acc[spans[0][0] : spans[-1][1]]) if spans else fixed
         return Extraction(str(total), 0.9 if spans else 0.8, heard)
+    named = _named_one_by_one(fol)
+    if named:
+        return Extraction(str(named), 0.7, " ".join(acc))
     # A bare count: the whole answer is one small number ("năm", "dạ năm người ạ" handled above).
     kept = [i for i, t in enumerate(fol) if t not in _AROUND_BARE]
     rest = [fol[i] for i in kept]
@@ -73,3 +114,44 @@ def _count(text: str) -> Extraction | None:
     ):
         return Extraction(str(numbers[0].value), 0.75, " ".join(acc[i] for i in kept))
     return None
+
+
+def _stated_total(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase | None:
+    """The count the caller gives as the total, however the household is described around
+    it: one "N người" that is not a part ("hai người lớn"), or "… là N" ending the answer.
+    "Sáu người, hai vợ chồng với bốn đứa nhỏ" is six, not twelve."""
+    whole = [
+        n
+        for n in numbers
+        if n.end < len(fol)
+        and fol[n.end] in ("nguoi", "khau")
+        and (n.end + 1 >= len(fol) or fol[n.end + 1] not in _PART_OF)
+        and 0 < n.value <= _MAX_PEOPLE
+    ]
+    if len(whole) == 1 and len(numbers) > 1:
+        return whole[0]
+    if numbers and len(numbers) > 1:
+        last = numbers[-1]
+        before = " ".join(fol[max(0, last.start - 2) : last.start])
+        tail = [t for t in fol[last.end :] if t not in ("nguoi", "a", "da", "thoi", "do")]
+        cued = any(f" {before} ".endswith(f" {cue} ") for cue in _TOTAL_CUES)
+        if not tail and cued and 0 < last.value <= _MAX_PEOPLE:
+            return last
+    return None
+
+
+def _named_one_by_one(fol: list[str]) -> int:
+    """ "tui với má tui": the people named, joined by "với"/"và"; 0 unless every part is a
+    person word (so "với" in another sense counts nobody)."""
+    if not any(t in _JOINERS for t in fol):
+        return 0
+    parts: list[list[str]] = [[]]
+    for t in fol:
+        if t in _JOINERS:
+            parts.append([])
+        elif t not in _AROUND_BARE or t in _PERSON_WORDS:
+            parts[-1].append(t)
+    parts = [p for p in parts if p]
+    if len(parts) < 2 or not all(p[0] in _PERSON_WORDS and len(p) <= 3 for p in parts):
+        return 0
+    return len(parts)

@@ -46,6 +46,29 @@ def _cue_tokens(
     return tuple((tuple(c.split()), tuple(fold(c).split()), w) for c, w in cues)
 
 
+_FLAT: dict[int, tuple[object, list[tuple[tuple[str, ...], tuple[str, ...], float, str]]]] = {}
+
+
+def _longest_first(
+    cues: Mapping[str, Sequence[tuple[str, float]]],
+) -> list[tuple[tuple[str, ...], tuple[str, ...], float, str]]:
+    """Every label's cues, longest first (kept per cue table: the tables are constants)."""
+    kept = _FLAT.get(id(cues))
+    if kept is not None and kept[0] is cues:
+        return kept[1]
+    flat = sorted(
+        (
+            (exact, plain, weight, label)
+            for label, cs in cues.items()
+            for exact, plain, weight in _cue_tokens(tuple(cs))
+        ),
+        key=lambda t: -len(" ".join(t[0])),
+    )
+    if len(_FLAT) < 64:
+        _FLAT[id(cues)] = (cues, flat)
+    return flat
+
+
 def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> dict[str, CueHit]:
     """Sum the weights of each label's cues found as whole words in normalised ``text``.
 
@@ -57,23 +80,20 @@ def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> di
     """
     toks = text.split()
     folded = [fold(t) for t in toks]
-    flat = sorted(
-        (
-            (exact, plain, weight, label)
-            for label, cs in cues.items()
-            for exact, plain, weight in _cue_tokens(tuple(cs))
-        ),
-        key=lambda t: -len(" ".join(t[0])),
-    )
+    # Where each folded word occurs: a cue is only tried where its first word is (the
+    # urgency cues are hundreds, run over a whole call's words, on the event loop).
+    where: dict[str, list[int]] = {}
+    for i, word in enumerate(folded):
+        where.setdefault(word, []).append(i)
     spans_used: list[tuple[int, int]] = []
     hits: dict[str, CueHit] = {}
-    for exact, plain, weight, label in flat:
+    for exact, plain, weight, label in _longest_first(cues):
         n = len(exact)
-        for start in range(len(toks) - n + 1):
+        for start in where.get(plain[0], ()):
             end = start + n
-            if any(a <= start and end <= b for a, b in spans_used):
+            if end > len(toks) or tuple(folded[start:end]) != plain:
                 continue
-            if tuple(folded[start:end]) != plain:
+            if any(a <= start and end <= b for a, b in spans_used):
                 continue
             factor = min(
                 _word_weight(toks[i], folded[i], exact[i - start], plain[i - start])

@@ -9,6 +9,7 @@ Vietnamese number and prefer the longest such sub-run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from callbot.nlu.extraction import Extraction
@@ -156,18 +157,30 @@ def extract_phone(text: str) -> Extraction | None:
 
 
 def _replace_last_group(before: str, after: str) -> Extraction | None:
-    old = number_tokens(tokens(before))
-    new = number_tokens(tokens(after))
-    old_phrases, new_phrases = find_numbers(old), find_numbers(new)
-    if not old_phrases or not new_phrases:
+    new_phrases = find_numbers(number_tokens(tokens(after)))
+    groups = _groups(before)
+    if not groups or not new_phrases:
         return None
-    kept = "".join(p.digits for p in old_phrases[:-1])
-    digits = _national(kept + "".join(p.digits for p in new_phrases))
+    digits = _national("".join(groups[:-1]) + "".join(p.digits for p in new_phrases))
     if not check_phone(digits).kind:
         return None
     # A guess at which group was corrected: the readback (digit by digit) is where the
     # caller confirms it.
     return Extraction(digits, 0.6, f"{before.strip()} … {after.strip()}")
+
+
+# The pauses a caller makes between groups, as the recogniser (or a keyboard) writes them.
+_GROUP_BREAK = re.compile(r"[,;.…]+")
+
+
+def _groups(text: str) -> list[str]:
+    """The digits of each group the caller said: between the pauses written as commas or
+    dots ("không chín bốn, năm năm năm, tám tám tám chín"), else each number phrase."""
+    chunks = [c for c in _GROUP_BREAK.split(text) if c.strip()]
+    if len(chunks) > 1:
+        digits = ["".join(p.digits for p in find_numbers(number_tokens(tokens(c)))) for c in chunks]
+        return [d for d in digits if d]
+    return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
 
 
 def _extract(text: str) -> Extraction | None:

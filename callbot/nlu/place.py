@@ -28,7 +28,7 @@ from callbot.nlu.admin_units import (
 )
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import number_to_words, parse_number_at
-from callbot.nlu.text import fold, normalise
+from callbot.nlu.text import fold, normalise, split_self_correction
 
 THU_DUC_CITY = "Thành phố Thủ Đức"
 # Districts merged into TP. Thủ Đức in 2021; callers still say them.
@@ -341,6 +341,16 @@ def _choose(mentions: list[_Mention]) -> _Mention:
 
 
 def extract_place(text: str) -> PlaceExtraction | None:
+    corrected = split_self_correction(text)
+    if corrected is not None and corrected[1].strip(" ,.…"):
+        # "Quận tám, à không, quận sáu": the place the caller settled on.
+        found = _extract_place(corrected[1])
+        if found is not None:
+            return found
+    return _extract_place(text)
+
+
+def _extract_place(text: str) -> PlaceExtraction | None:
     mentions = find_places(text)
     if not mentions:
         return None

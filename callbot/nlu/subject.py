@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
+from callbot.nlu.hesitation import not_an_answer_yet
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import normalise
+from callbot.nlu.text import normalise, split_self_correction
 
 SELF = "self"
 FAMILY = "family"
@@ -31,6 +32,15 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cho con", 0.5),
         ("cho cháu", 0.5),
         ("mình tôi", 2),
+        # Southern "tui" for "tôi".
+        ("cho tui", 2),
+        ("tự tui", 2),
+        ("là tui", 2),
+        ("tui nè", 2),
+        ("mình tui", 2),
+        ("tui cần", 1),
+        ("của tui", 1),
+        ("tui", 0.5),
     ),
     FAMILY: (
         ("gia đình", 2),
@@ -92,6 +102,22 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cha già", 2),
         ("bố già", 2),
         ("ông bà già", 2),
+        ("tía", 2),
+        ("dì tui", 2),
+        ("dì tôi", 2),
+        ("cô tui", 2),
+        ("chú tui", 2),
+        ("má tui", 2),
+        ("ba tui", 2),
+        ("mẹ tui", 2),
+        ("con tui", 2),
+        ("em tui", 2),
+        ("anh tui", 2),
+        ("chị tui", 2),
+        ("cháu tui", 2),
+        ("nhà tui", 2),
+        ("ông xã", 2),
+        ("bà xã", 2),
     ),
     NEIGHBOUR: (
         ("hàng xóm", 3),
@@ -147,6 +173,10 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("người bạn", 3),
         ("ngoài đường", 2),
         ("giúp người", 2),
+        ("bạn tui", 3),
+        ("bán vé số", 3),
+        ("lang thang", 2),
+        ("vô gia cư", 3),
     ),
 }
 # Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
@@ -164,9 +194,17 @@ def extract_subject(text: str) -> Extraction | None:
     choice = spoken_choice(norm, len(SUBJECTS))
     if choice is not None:
         return Extraction(SUBJECTS[choice - 1], 0.9, norm)
+    corrected = split_self_correction(text)
+    if corrected is not None and corrected[1].strip(" ,.…"):
+        # "Gia đình… à không, cho mình tôi thôi": who the caller settled on.
+        found = extract_subject(corrected[1])
+        if found is not None:
+            return found
     hits = score_cues(norm, _CUES)
     if not hits:
         return None
     best = max(hits.values(), key=lambda h: (min(h.score, 2.0) >= 2.0, _PRIORITY[h.label], h.score))
+    if best.score < 2.0 and not_an_answer_yet(norm):
+        return None  # "để tôi coi": the "tôi" of a caller still thinking is not "self"
     confidence = 0.5 + 0.45 * min(best.score, 2.0) / 2.0
     return Extraction(best.label, round(confidence, 3), best.heard(norm.split()))

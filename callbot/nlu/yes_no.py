@@ -11,7 +11,7 @@ import re
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import NUMBER_WORDS
-from callbot.nlu.text import fold, normalise, word_set
+from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
 _BREAK = "qqbreakqq"
@@ -24,12 +24,32 @@ UNCLEAR = 0.45  # below ivr.MIN_CONFIDENCE: asked again
 # Folded two-word phrases, checked before single words: a negated "yes" word is "no" and a
 # negated "no" word is "yes" ("không sai" = correct).
 _NEGATORS = frozenset({"khong", "chua", "chang", "hong", "ko", "k", "dau"})
-_YES_WORDS = word_set(
-    "dung vang phai u um uh uhm co roi ok oke okay duoc chuan yes dong chinh chac"
-)
-_NO_WORDS = word_set("khong ko hong hok sai chua nham no khoi")
+_YES_WORDS = word_set("dung vang phai u um uh uhm co ok oke okay duoc chuan yes dong chinh chac")
+# "trật", "lộn": Southern for wrong ("trật rồi", "chị ghi lộn rồi").
+_NO_WORDS = word_set("khong ko hong hok sai chua nham no khoi trat lon")
+# "rồi" ends answers of both kinds ("sai số điện thoại rồi", "đúng rồi"): a yes only when
+# nothing else in the answer says which ("rồi", "dạ rồi").
+_PARTICLE_YES = frozenset({"roi"})
+# The prompt's keys said aloud: "bấm một", "dạ hai" (1 = đúng/có, 2 = sai/không).
+_KEY_WORDS = {"mot": YES, "1": YES, "hai": NO, "2": NO}
+_AROUND_KEY = frozenset({"bam", "so", "phim", "nut", "da", "a", "vang", "e"})
 # Acknowledgement particles: yes when nothing else is said ("dạ", "ờ").
 _WEAK_YES = frozenset({"da", "o", "a"})
+# The answer words as they are written, tone marks and all. Matching is tones first: folded
+# alone, "cô" (aunt), "cơ" and "có" (yes) are one word, as are "vàng" (gold) and "vâng",
+# "Sài" (Gòn) and "sai", "chùa" and "chưa" — and a recogniser that heard "cô" wrote the
+# marks it heard. A token written with other marks than these is not an answer word; one
+# written with no marks at all (a keyboard, "ok", "khong") still is, but less surely.
+_MARKED = word_set(
+    "đúng vâng vầng phải ừ ư ừm uh uhm um có rồi ok oke okay được chuẩn yes đồng chính chắc "
+    "không ko k hông hổng hok sai chưa nhầm no khỏi chẳng đâu xác ý dạ ờ ơ à ạ a chắn trật lộn "
+    "một hai bấm số phím nút"
+)
+_BY_FOLD: dict[str, frozenset[str]] = {}
+for _word in _MARKED:
+    _BY_FOLD[fold_word(_word)] = _BY_FOLD.get(fold_word(_word), frozenset()) | {_word}
+_OTHER_WORD = "·"  # matches no cue
+NO_MARKS = 0.7  # an answer read from words written without their tone marks
 # Phrases checked before single words ("sai rồi" is no although "rồi" alone is yes).
 _NO_PHRASES = (
     "chua dung",
@@ -81,6 +101,8 @@ _HEDGES = (
     "sao cung duoc",
     "tùy",
     "tuỳ",
+    "khong kip",
+    "nhanh qua",
 )
 
 
@@ -90,19 +112,31 @@ def yes_no_from_key(digit: str) -> str | None:
 
 
 def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | None:
+    # "Sai… à không, đúng, đúng rồi": what the caller said after correcting themselves.
+    corrected = split_self_correction(text) if expect == EXPECT_YES_NO else None
+    if corrected is not None and corrected[1].strip(" ,.…"):
+        found = _extract(corrected[1], expect)
+        if found is not None:
+            return found
+    return _extract(text, expect)
+
+
+def _extract(text: str, expect: str) -> Extraction | None:
     # Whisper's punctuation separates answers: "Không, sai rồi." is no, "không sai" is yes.
     # A clause mark becomes a token that no phrase matches across.
     acc = normalise(_CLAUSE_MARK.sub(f" {_BREAK} ", text)).split()
-    fol = [fold(t) for t in acc]
-    if not any(t != _BREAK for t in fol):
+    if not any(t != _BREAK for t in acc):
         return None
+    fol, unmarked = _answer_words(acc)  # hedges below still read the plain folded text
+    plain = [fold_word(t) for t in acc]
     if expect != EXPECT_YES_NO and all(
-        t in NUMBER_WORDS or t.isdigit() or t == _BREAK for t in fol
+        t in NUMBER_WORDS or t.isdigit() or t == _BREAK for t in plain
     ):
         return None  # digits, not an answer: "không chín không…"
     padded = " " + " ".join(fol) + " "
     exact = " " + " ".join(acc) + " "
-    hedged = any(f" {h} " in (exact if h != fold(h) else padded) for h in _HEDGES)
+    folded = " " + " ".join(plain) + " "
+    hedged = any(f" {h} " in (exact if h != fold(h) else folded) for h in _HEDGES)
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
         return Extraction(YES, UNCLEAR, " ".join(t for t in acc if t != _BREAK))
     # Earliest decisive cue wins: callers lead with the answer ("dạ không, sai rồi").
@@ -128,8 +162,12 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
         elif tok in _YES_WORDS:
             cues.append((i, YES, 1))
     if not cues:
-        if any(t in _WEAK_YES for t in fol) and len(fol) <= 3:
-            return Extraction(YES, 0.6, " ".join(t for t in acc if t != _BREAK))
+        said = " ".join(t for t in acc if t != _BREAK)
+        keys = [t for t in fol if t not in _AROUND_KEY and t != _BREAK]
+        if expect == EXPECT_YES_NO and len(keys) == 1 and keys[0] in _KEY_WORDS:
+            return Extraction(_KEY_WORDS[keys[0]], 0.8, said)
+        if any(t in _WEAK_YES or t in _PARTICLE_YES for t in fol) and len(fol) <= 3:
+            return Extraction(YES, 0.6, said)
         return None
     cues.sort()
     first_pos, answer, length = cues[0]
@@ -138,4 +176,26 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     # Cues that disagree ("không sai rồi": Whisper dropped the comma of "Không, sai rồi", or
     # the caller meant "not wrong") are an unclear answer, below the dialog's acceptance
     # threshold: the bot asks again rather than file a ticket the caller did not confirm.
-    return Extraction(answer, 0.92 if agree else UNCLEAR, heard)
+    if not agree:
+        return Extraction(answer, UNCLEAR, heard)
+    sure = not any(unmarked[k] for k in range(first_pos, first_pos + length))
+    return Extraction(answer, 0.92 if sure else NO_MARKS, heard)
+
+
+def _answer_words(tokens: list[str]) -> tuple[list[str], list[bool]]:
+    """Each token as the folded answer word it is (tones first), or ``_OTHER_WORD``; and
+    whether it was read from a token written without marks."""
+    words: list[str] = []
+    unmarked: list[bool] = []
+    for token in tokens:
+        folded = fold_word(token)
+        if token == _BREAK or token in _BY_FOLD.get(folded, ()):
+            words.append(folded)
+            unmarked.append(False)
+        elif token == folded:  # no marks written: the folded word is all there is
+            words.append(folded)
+            unmarked.append(folded in _BY_FOLD)
+        else:
+            words.append(_OTHER_WORD)
+            unmarked.append(False)
+    return words, unmarked

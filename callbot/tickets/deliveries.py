@@ -6,9 +6,12 @@ without importing an HTTP client.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from callbot.config import OutboxSettings
 
 
 class DeliveryStatus(StrEnum):
@@ -48,3 +51,12 @@ class AgencyTarget:
 
 def idempotency_key(ticket_id: int, agency_id: str, routing_version: int) -> str:
     return f"ticket-{ticket_id}/{agency_id}/v{routing_version}"
+
+
+# Here rather than in outbox.py so the caller's messages (callbot/tickets/notify/worker.py)
+# back off the same way without importing the agency worker.
+def backoff_s(attempt: int, settings: OutboxSettings, rng: random.Random | None = None) -> float:
+    """Seconds before retry number ``attempt`` (1, 2…): doubling, capped, with ±20 % jitter
+    so that deliveries failed together by one outage do not retry in lockstep."""
+    base = min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(attempt - 1, 0))
+    return base * (rng or random).uniform(0.8, 1.2)

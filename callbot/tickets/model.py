@@ -21,6 +21,8 @@ class Channel(StrEnum):
     VOICE = "voice"
     WEB = "web"
     CHAT = "chat"
+    WEB_CHAT = "web_chat"  # the web chat page (callbot.channels.web_chat)
+    ZALO = "zalo"  # the Zalo Official Account (callbot.channels.zalo_oa)
 
 
 class SlotSource(StrEnum):
@@ -52,6 +54,15 @@ class TicketStatus(StrEnum):
     RESOLVED = "resolved"
     REJECTED = "rejected"
     CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    """How soon a ticket needs a person: the urgency its call reached (issue 17,
+    callbot/nlu/urgency.py). Raised tickets get a shorter SLA (routing)."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
 
 
 class CallEndReason(StrEnum):
@@ -125,6 +136,10 @@ class Ticket:
     needs_callback: bool = False  # ended incomplete: a person must call back (the callback queue)
     status_notes: str = ""  # Open311 status_notes: the note given with the last status change
     routing_rule: str | None = None  # which routing rule chose agency_responsible
+    priority: Priority = Priority.NORMAL  # issue 17: set from the call's "urgency" slot
+    # Issue 18: may we text the caller (None: never asked), and by which channel (sms/zns).
+    notify_consent: bool | None = None
+    notify_channel: str | None = None
 
 
 # Ticket fields that follow a slot: ``set_slot(call_id, SlotValue("place", …))`` also sets
@@ -134,6 +149,7 @@ SLOT_TICKET_FIELDS: dict[str, str] = {
     "callback_number": "callback_number",
     "place": "admin_unit",
     "description": "description",
+    "urgency": "priority",  # issue 17: what the caller said raised the ticket's priority
 }
 
 
@@ -166,6 +182,9 @@ class EventKind(StrEnum):
     # Issue 5 (outbox and retention, callbot/tickets/outbox.py and callbot/tickets/retention.py):
     DELIVERY = "delivery"  # data: agency, outcome (delivered/failed), attempts, status_code
     PURGED = "purged"  # personal data removed by retention; data: what was removed
+    # Issue 18 (callbot/tickets/notify/): data without the number or the message text.
+    NOTIFY_CONSENT = "notify_consent"  # data: consent (true/false), channel
+    NOTIFICATION = "notification"  # data: event, channel, outcome (sent/failed), attempts, code
 
 
 @dataclass(frozen=True)

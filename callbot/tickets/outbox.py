@@ -33,7 +33,6 @@ import hmac
 import json
 import logging
 import os
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,8 +41,9 @@ from datetime import timedelta
 import httpx
 
 from callbot.config import OutboxSettings, Settings
-from callbot.tickets.deliveries import Delivery
+from callbot.tickets.deliveries import Delivery, backoff_s
 from callbot.tickets.model import utcnow
+from callbot.tickets.notify.worker import NotificationWorker, start_notifications
 from callbot.tickets.routing import RoutingRules, TicketPipeline, find_unit, load_rules, route
 from callbot.tickets.service_requests import agency_request
 from callbot.tickets.store.base import StoreError
@@ -81,13 +81,6 @@ def verify_signature(
         return False
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected, given)
-
-
-def backoff_s(attempt: int, settings: OutboxSettings, rng: random.Random | None = None) -> float:
-    """Seconds before retry number ``attempt`` (1, 2…): doubling, capped, with ±20 % jitter
-    so that deliveries failed together by one outage do not retry in lockstep."""
-    base = min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(attempt - 1, 0))
-    return base * (rng or random).uniform(0.8, 1.2)
 
 
 # --- The worker ----------------------------------------------------------------------------
@@ -295,10 +288,13 @@ class Outbox:
 
     pipeline: TicketPipeline
     worker: OutboxWorker | None
+    notifications: NotificationWorker | None = None  # issue 18: messages to the caller
 
     async def stop(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
+        if self.notifications is not None:
+            await self.notifications.stop()
 
 
 async def start_outbox(store: SqlTicketStore, settings: Settings) -> Outbox:
@@ -315,4 +311,4 @@ async def start_outbox(store: SqlTicketStore, settings: Settings) -> Outbox:
         worker = OutboxWorker(store, rules, settings.outbox, pipeline=pipeline)
         pipeline.notify = worker.wake
         await worker.start()
-    return Outbox(pipeline, worker)
+    return Outbox(pipeline, worker, await start_notifications(store, settings))

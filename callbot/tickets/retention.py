@@ -211,10 +211,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _purge_command(
     args: argparse.Namespace, settings: Settings, policy: RetentionPolicy
 ) -> int:
-    from callbot.tickets.store.factory import open_store
+    from callbot.tickets.store.factory import open_existing_store
 
-    store = open_store(settings.store.url)
-    await store.open()
+    store = await open_existing_store(settings.store.url)  # purging never creates a store
     try:
         report = await purge(
             store,  # type: ignore[arg-type]

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 ROUTER_ACTOR = "router"
 CASE_TYPES = ("essentials", "support_policy", "vulnerable", "other")
 _PLACEHOLDERS = {"unit", "code", "key"}
+# Issue 17: a raised ticket's SLA (hours) when shorter than its case type's; overridden by
+# [priority_sla_hours] in the rules file. docs/triage.md says why these.
+PRIORITY_SLA_HOURS = {"urgent": 4.0, "emergency": 1.0}
 
 
 class RulesError(ValueError):
@@ -79,6 +82,7 @@ class RoutingRules:
     sla_hours: dict[str, float] = field(default_factory=dict)
     agencies: dict[str, Agency] = field(default_factory=dict)  # named ones and overrides
     route_incomplete: bool = False
+    priority_sla_hours: dict[str, float] = field(default_factory=lambda: dict(PRIORITY_SLA_HOURS))
 
     def committee(self, unit: AdminUnit) -> Agency:
         templated = self.committees.agency(unit)
@@ -132,6 +136,7 @@ def load_rules(path: str | Path) -> RoutingRules:
 
 def parse_rules(data: dict[str, Any], *, where: str = "routing rules") -> RoutingRules:
     known = {"route_incomplete", "committees", "case_agencies", "sla_hours", "agencies"}
+    known |= {"priority_sla_hours"}  # issue 17
     unknown = set(data) - known
     if unknown:
         raise RulesError(f"{where}: unknown keys {sorted(unknown)}")
@@ -178,10 +183,21 @@ def parse_rules(data: dict[str, Any], *, where: str = "routing rules") -> Routin
         if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
             raise RulesError(f"{where}: sla_hours.{case} must be a positive number of hours")
         sla_hours[case] = float(hours)
+    priority_sla, table = dict(PRIORITY_SLA_HOURS), data.get("priority_sla_hours", {})
+    if not isinstance(table, dict):
+        raise RulesError(f"{where}: [priority_sla_hours] must be a table")
+    for level, hours in table.items():
+        if level not in PRIORITY_SLA_HOURS:
+            raise RulesError(f"{where}: priority_sla_hours.{level}: levels are urgent, emergency")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+            raise RulesError(f"{where}: priority_sla_hours.{level} must be a positive number")
+        priority_sla[level] = float(hours)
     route_incomplete = data.get("route_incomplete", False)
     if not isinstance(route_incomplete, bool):
         raise RulesError(f"{where}: route_incomplete must be true or false")
-    return RoutingRules(committees, case_agencies, sla_hours, agencies, route_incomplete)
+    return RoutingRules(
+        committees, case_agencies, sla_hours, agencies, route_incomplete, priority_sla
+    )
 
 
 def _table(data: dict[str, Any], name: str, where: str, kind: type) -> dict[str, str]:
@@ -236,11 +252,14 @@ def route(ticket: Ticket, rules: RoutingRules) -> RoutingDecision | None:
     parts = [f"{where} → {committee.name}"]
     if extra:
         parts.append(f"case {case} → also {', '.join(a.name for a in extra)}")
-    hours = rules.sla_hours.get(case)
+    hours, why = rules.sla_hours.get(case), case
+    raised = rules.priority_sla_hours.get(str(ticket.priority))
+    if raised is not None and (hours is None or raised < hours):
+        hours, why = raised, f"priority {ticket.priority}"
     expected = None
     if hours is not None:
         expected = ticket.requested_datetime + timedelta(hours=hours)
-        parts.append(f"SLA {case} {hours:g} h")
+        parts.append(f"SLA {why} {hours:g} h")
     return RoutingDecision(
         agencies=agencies,
         agency_responsible=committee.name,

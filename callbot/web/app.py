@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from callbot.call.metrics import CallMetrics
+from callbot.channels.web_chat import install as install_web_chat
+from callbot.channels.zalo_webhook import install as install_zalo
 from callbot.config import Settings
 from callbot.tickets.store.base import TicketStore
 from callbot.web.dashboard import install as install_dashboard
@@ -39,6 +41,8 @@ def create_app(
     install_metrics(app)  # GET /metrics (Prometheus)
     app.include_router(open311_router)  # /open311/v2/ (GeoReport v2 API, issue 5)
     install_dashboard(app)  # /dashboard/ (supervisor pages)
+    install_web_chat(app)  # /chat/ (the intake as a web chat, issue 19)
+    install_zalo(app)  # /channels/zalo/webhook (the Zalo Official Account, issue 19)
     app.add_middleware(InputGuard)  # NUL / invalid UTF-8 in a path or query string: 400
 
     @app.get("/healthz", include_in_schema=False)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.tickets.model import utcnow
-    from callbot.tickets.store.factory import open_store
+    from callbot.tickets.store.factory import open_existing_store, open_store
     from callbot.web.dashboard.accounts_store import AccountStore, DuplicateLoginError
     from callbot.web.dashboard.auth import hash_password
     from callbot.web.dashboard.roles import Role
@@ -107,7 +107,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         password = _read_password(args.password_stdin)
         if password is None:
             return 2
-    async with open_store(settings.store.url) as store:
+    # Adding the first account may come before the first `callbot serve`, so it may create
+    # the store; listing or changing accounts of a store that is not there is a mistake.
+    if action == "add":
+        store = await open_store(settings.store.url)
+    else:
+        store = await open_existing_store(settings.store.url)
+    async with store:
         accounts = AccountStore(store)  # type: ignore[arg-type]
         now = utcnow()
         if action == "add":

@@ -24,7 +24,6 @@ import time
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 
 from callbot.speech.asr.base import Hypothesis
 from callbot.speech.asr.choices import Choice, Choices, choose
+from callbot.speech.asr.scheduling import DeadlineExecutor, decode_deadline
 from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k
 from callbot.speech.asr.voiced import voiced_span
 from telephony.audio_format import SAMPLE_RATE, SAMPLE_WIDTH
@@ -121,7 +121,9 @@ class WhisperEngine:
         self._tokenizer = tokenizer
         self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         self._priors: dict[tuple[str, ...], np.ndarray] = {}  # candidate set → scores on silence
-        self._pool = ThreadPoolExecutor(max_workers=num_workers, thread_name_prefix="whisper")
+        # Earliest deadline first, not first come: a short closed answer overtakes another
+        # caller's long description in the queue (scheduling.py).
+        self._pool = DeadlineExecutor(num_workers, name="whisper")
         self._closed = False
 
     def open_stream(
@@ -141,10 +143,10 @@ class WhisperEngine:
         ``choices``, also score the question's expected answers on the same encoding."""
         if self._closed:
             raise RuntimeError("WhisperEngine is closed")
-        loop = asyncio.get_running_loop()
         audio_seconds = len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
-        decoded, choice, seconds = await loop.run_in_executor(
-            self._pool, self._timed_decode, pcm, choices
+        deadline = decode_deadline(time.monotonic(), audio_seconds, closed=choices is not None)
+        decoded, choice, seconds = await asyncio.wrap_future(
+            self._pool.submit(deadline, self._timed_decode, pcm, choices)
         )
         return Hypothesis(
             text=decoded.text,
@@ -271,8 +273,11 @@ class WhisperEngine:
         """How well each candidate text explains an 8 kHz utterance (see score_16k)."""
         if self._closed:
             raise RuntimeError("WhisperEngine is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.score_pcm8k, pcm, tuple(candidates))
+        audio_seconds = len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        deadline = decode_deadline(time.monotonic(), audio_seconds, closed=True)
+        return await asyncio.wrap_future(
+            self._pool.submit(deadline, self.score_pcm8k, pcm, tuple(candidates))
+        )
 
     def score_pcm8k(self, pcm: bytes, candidates: Sequence[str]) -> list[float]:
         """Blocking: ``score_16k`` of a call's 8 kHz answer, cut to its voiced span."""

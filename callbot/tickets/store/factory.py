@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from callbot.tickets.store.base import DEFAULT_STORE_URL, StoreError, TicketStore
@@ -44,3 +45,53 @@ def open_store(url: str = DEFAULT_STORE_URL) -> TicketStore:
         dsn = urlunsplit(parts._replace(query=urlencode(query)))
         return PostgresTicketStore(dsn, schema=schema, pool_min=pool_min, pool_max=pool_max)
     raise StoreError(f"unknown ticket store URL scheme {parts.scheme!r} (sqlite or postgresql)")
+
+
+class StoreMissingError(StoreError):
+    """A command that only reads or changes an existing store found none: it never makes one
+    (a typo in ``store.url`` would otherwise leave an empty database behind, and the command
+    would report "nothing" instead of the mistake)."""
+
+
+def safe_url(url: str) -> str:
+    """A store URL without its password, for logs and messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+async def open_existing_store(url: str, *, hint: str = "") -> TicketStore:
+    """The store ``url`` names, opened, if it already exists; ``StoreMissingError`` (naming
+    the file or database, and ``hint``) if not. ``callbot serve`` is what creates a store."""
+    from callbot.tickets.store.sqlite import SqliteTicketStore
+
+    store = open_store(url)
+    if isinstance(store, SqliteTicketStore):
+        if not Path(store.path).is_file():
+            raise StoreMissingError(
+                f"no ticket store at {store.path} (store.url); `callbot serve` creates it{hint}"
+            )
+    elif not await _has_tickets_table(store):
+        raise StoreMissingError(f"no ticket store in {safe_url(url)}: `callbot serve` creates it")
+    await store.open()
+    return store
+
+
+async def _has_tickets_table(store: TicketStore) -> bool:
+    """PostgreSQL: does the schema hold a ticket store? (Opening it would create one.)"""
+    import asyncpg
+
+    from callbot.tickets.store.postgres import PostgresTicketStore, quote_ident
+
+    assert isinstance(store, PostgresTicketStore)
+    table = f"{quote_ident(store.schema)}.tickets" if store.schema else "tickets"
+    try:
+        conn = await asyncpg.connect(store.dsn, timeout=10)
+        try:
+            return await conn.fetchval("SELECT to_regclass($1)", table) is not None
+        finally:
+            await conn.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        raise StoreError(f"cannot reach the PostgreSQL ticket store: {error}") from None

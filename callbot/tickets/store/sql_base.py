@@ -24,6 +24,7 @@ from callbot.tickets.model import (
     CallEndReason,
     Channel,
     EventKind,
+    Priority,
     SlotSource,
     SlotValue,
     Ticket,
@@ -38,6 +39,23 @@ from callbot.tickets.store.base import (
 )
 
 log = logging.getLogger(__name__)
+_PRIORITIES = frozenset(Priority)
+_CHANNELS = frozenset(Channel)
+_unknown_channels_seen: set[str] = set()
+
+
+def _channel(stored: str) -> Channel:
+    """A stored channel as the enum; an unknown one (written by a newer version, a rolled-back
+    deploy or a hand edit) is kept as its raw text rather than failing the row, so the
+    dashboard's list and ticket pages still answer (labels.channel shows it as "Kênh khác
+    (…)") and nothing is rewritten. Logged once per value: it is a code, nothing personal."""
+    if stored in _CHANNELS:
+        return Channel(stored)
+    if stored not in _unknown_channels_seen:
+        _unknown_channels_seen.add(stored)
+        log.warning("ticket store: unknown channel %r read as it is", stored[:40])
+    return stored  # type: ignore[return-value]  # a str, as Channel's own values are
+
 
 Row = Mapping[str, Any]
 T = TypeVar("T")
@@ -280,7 +298,7 @@ class SqlStoreBase(ABC):
         return Ticket(
             id=int(row["id"]),
             call_id=row["call_id"],
-            channel=Channel(row["channel"]),
+            channel=_channel(row["channel"]),
             status=TicketStatus(row["status"]),
             complete=bool(row["complete"]),
             service_code=row["service_code"],
@@ -298,6 +316,10 @@ class SqlStoreBase(ABC):
             needs_callback=bool(row["needs_callback"]),
             status_notes=row["status_notes"],
             routing_rule=row["routing_rule"],
+            # An unknown value (a hand edit) reads as normal rather than failing the row.
+            priority=Priority(p) if (p := row["priority"]) in _PRIORITIES else Priority.NORMAL,
+            notify_consent=None if (c := row["notify_consent"]) is None else bool(c),  # issue 18
+            notify_channel=row["notify_channel"],
         )
 
     # --- What each engine provides ---------------------------------------------------

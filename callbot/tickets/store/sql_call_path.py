@@ -298,6 +298,10 @@ class CallPathMixin(SqlStoreBase):
                 SELECT calls.call_id, tickets.id
                 FROM calls JOIN tickets ON tickets.call_id = calls.call_id
                 WHERE calls.ended_at IS NULL AND calls.started_at < ?
+                  -- a text conversation pauses for hours and outlives its process
+                  -- (callbot.channels ends the idle ones itself)
+                  AND NOT EXISTS (SELECT 1 FROM conversations
+                                  WHERE conversations.call_id = calls.call_id)
                 ORDER BY tickets.id
                 """,
                 self._dt_in(to_utc(started_before)),

@@ -24,8 +24,10 @@ from callbot.tickets.model import (
     TurnKind,
     utcnow,
 )
+from callbot.tickets.notify.base import NotifyEvent
 from callbot.tickets.store.base import TicketFilter, TransitionError
 from callbot.tickets.store.sql_base import Row, SqlStoreBase, Tx, _fetchrow, to_utc
+from callbot.tickets.store.sql_notify import RESOLUTION_STATUSES, enqueue_notification
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,8 @@ class CallTicketMixin(SqlStoreBase):
                 at=now,
                 reason=reason,
             )
+            if new_status in RESOLUTION_STATUSES:  # issue 18: tell a caller who agreed
+                await enqueue_notification(self, tx, ticket_id, NotifyEvent.RESOLUTION, now)
             ticket = await self._reload(tx, ticket_id)
         log.info("ticket %d: %s → %s by %s", ticket_id, current, new_status, actor)
         return ticket
@@ -199,6 +203,8 @@ class CallTicketMixin(SqlStoreBase):
                 await self._add_event(
                     tx, ticket_id, actor, EventKind.STATUS_CHANGED, change, at=now
                 )
+            # Issue 18: the receipt, now that the callback time is known (once per ticket).
+            await enqueue_notification(self, tx, ticket_id, NotifyEvent.RECEIPT, now)
             ticket = await self._reload(tx, ticket_id)
         log.info("ticket %d routed to %s by rule %s", ticket_id, agency, rule)
         return ticket

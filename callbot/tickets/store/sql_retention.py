@@ -16,6 +16,7 @@ from typing import Any
 from callbot.tickets.model import EventKind, Speaker, TicketStatus, utcnow
 from callbot.tickets.store.base import NotFoundError
 from callbot.tickets.store.sql_base import SqlStoreBase, _fetchrow, to_utc
+from callbot.tickets.store.sql_notify import purge_notifications
 
 
 class RetentionMixin(SqlStoreBase):
@@ -144,7 +145,9 @@ class RetentionMixin(SqlStoreBase):
             notes = await tx.fetch(
                 "UPDATE ticket_notes SET text = '' WHERE ticket_id = ? RETURNING id", ticket_id
             )
+            messages = await purge_notifications(self, tx, ticket_id)  # issue 18
             summary = {
+                "notifications": messages,
                 "slots": len(removed_slots),
                 "turn_texts": len(turns),
                 "events_redacted": redacted,

@@ -12,7 +12,8 @@ both stores behave the same by construction and one test suite covers both:
 - sql_calls.py: reading tickets, turns and history, the status lifecycle;
 - sql_outbox.py: agency deliveries (issue 5);
 - sql_open311.py: Open311 requests filed by other channels (issue 5);
-- sql_retention.py: retention candidates and purging personal data (issue 5).
+- sql_retention.py: retention candidates and purging personal data (issue 5);
+- sql_notify.py: consent and the caller's messages (issue 18).
 
 This module assembles ``SqlTicketStore`` from them and re-exports the names other modules
 import from here.
@@ -30,6 +31,7 @@ from callbot.tickets.store.sql_base import (
 )
 from callbot.tickets.store.sql_call_path import RECOVERY_ACTOR, CallPathMixin
 from callbot.tickets.store.sql_calls import CallTicketMixin
+from callbot.tickets.store.sql_notify import NotifyMixin
 from callbot.tickets.store.sql_open311 import Open311Mixin
 from callbot.tickets.store.sql_outbox import OUTBOX_ACTOR, OutboxMixin
 from callbot.tickets.store.sql_retention import PurgeCandidate, RetentionMixin
@@ -48,5 +50,7 @@ __all__ = [
 ]
 
 
-class SqlTicketStore(CallPathMixin, CallTicketMixin, OutboxMixin, Open311Mixin, RetentionMixin):
+class SqlTicketStore(
+    CallPathMixin, CallTicketMixin, OutboxMixin, Open311Mixin, RetentionMixin, NotifyMixin
+):
     """The TicketStore behaviour on top of a small engine adapter."""

@@ -1,7 +1,9 @@
 """The dashboard's Vietnamese words for the store's codes, and how times are written.
 
 Codes stay English in the database and in Open311; people read Vietnamese. A code without
-a label here is shown as it is, so a new status or slot never breaks a page.
+a label here is shown as it is, so a new status or slot never breaks a page. Sentences
+built from codes (history events, system turns, routing rules) are in ``wording.py``.
+Times are shown in the city's time zone as dd/mm/yyyy HH:MM: never UTC, never ISO.
 """
 
 from __future__ import annotations
@@ -47,11 +49,32 @@ SLOT = {
     "description": "Mô tả",
 }
 
+# Slots whose values are codes (the NLU's answers to closed questions). Other slots hold
+# what the caller said (an address, a name) and are shown as they are.
+SUBJECT = {
+    "self": "Bản thân người gọi",
+    "family": "Gia đình người gọi",
+    "neighbour": "Hàng xóm",
+    "other": "Người khác",
+}
+
+SLOT_VALUE = {"case_type": CASE_TYPE, "subject": SUBJECT}
+
 SLOT_SOURCE = {
     "speech": "giọng nói",
     "keypad": "bàn phím",
     "network": "tổng đài",
     "supervisor": "giám sát viên",
+}
+
+# Ticket channels (callbot.tickets.model.Channel). Another channel may be added without a
+# label here: label() then shows its code, and the overview still counts it.
+CHANNEL = {
+    "voice": "Cuộc gọi điện thoại (callbot)",
+    "web": "Biểu mẫu trực tuyến / Open311",
+    "chat": "Nhắn tin trực tuyến",
+    "web_chat": "Hộp trò chuyện trên trang mạng",
+    "zalo": "Zalo OA",
 }
 
 SPEAKER = {"caller": "Người gọi", "bot": "Callbot", "system": "Hệ thống"}
@@ -72,13 +95,45 @@ EVENT = {
     "routed": "Chuyển cơ quan",
     "callback_done": "Đã gọi lại",
     "note": "Ghi chú nội bộ",
+    "delivery": "Gửi cơ quan",
+    "purged": "Xoá dữ liệu cá nhân",
 }
+
+# Who wrote a history event: the store's own actors; people appear by their login.
+ACTOR = {
+    "callbot": "Callbot",
+    "router": "Định tuyến tự động",
+    "outbox": "Hộp thư gửi cơ quan",
+    "retention": "Tự động xoá theo hạn lưu trữ",
+    "recovery": "Khôi phục sau sự cố",
+    "open311": "Open311",
+    "operator": "Người vận hành",
+}
+
+DELIVERY_OUTCOME = {"delivered": "đã gửi", "failed": "gửi thất bại", "pending": "đang chờ gửi"}
 
 
 def label(table: dict[str, str], code: object) -> str:
     if code is None:
         return "—"
     return table.get(str(code), str(code))
+
+
+def slot_value(name: str, value: object) -> str:
+    """A slot's value as a person reads it: a code's label, or the value itself."""
+    if value is None or value == "":
+        return "—"
+    return label(SLOT_VALUE.get(name, {}), value)
+
+
+def channel(code: object) -> str:
+    if code is not None and str(code) not in CHANNEL:
+        return f"Kênh khác ({code})"  # a channel added after these labels: still counted
+    return label(CHANNEL, code)
+
+
+def yes_no(value: object) -> str:
+    return "có" if value else "không"
 
 
 class Clock:
@@ -107,6 +162,11 @@ def offset(ms: int | None) -> str:
         return ""
     seconds = ms // 1000
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def number(value: float) -> str:
+    """A decimal the Vietnamese way (0,62)."""
+    return f"{value:g}".replace(".", ",")
 
 
 def percent(share: float | None) -> str:

@@ -1,5 +1,11 @@
 """The overview page's figures, computed in SQL over one period (the last day by default).
 
+Tickets come from several channels (``voice``: the callbot's calls; ``web``: Open311
+requests; ``chat``; others may be added). Counting them all as calls overstated the calls
+and mixed a web form's completeness into the bot's (issue 16), so the totals are kept per
+channel and the call figures (calls, completeness, hand-backs) are over voice tickets only.
+A channel without a label is still counted and shown under its own code.
+
 Grouping by hour is done in SQL on UTC hours (SQLite: the first 13 characters of the
 fixed-width ISO text; PostgreSQL: ``date_trunc``), then shifted to local time in Python, so
 one query serves every time zone and at most 24 × 31 rows cross the wire.
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from callbot.tickets.model import Channel
 from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard.queries import is_postgres
 from callbot.web.dashboard.roles import User, agency_scope
@@ -25,13 +32,18 @@ AGE_BUCKETS = (  # (label, younger than)
 TOP = 15
 
 
+VOICE = str(Channel.VOICE)
+
+
 @dataclass
 class Overview:
     since: datetime
-    calls: int = 0
-    ended: int = 0
-    complete: int = 0
+    calls: int = 0  # voice tickets only: one per call the bot answered
+    ended: int = 0  # of those, calls that ended
+    complete: int = 0  # of those, calls whose ticket is complete
     handed_back: int = 0
+    # every channel's ticket count, voice first, then by count (unknown channels included)
+    per_channel: list[tuple[str, int]] = field(default_factory=list)
     per_hour: list[tuple[datetime, int]] = field(default_factory=list)
     by_admin_unit: list[tuple[str | None, int]] = field(default_factory=list)
     by_case_type: list[tuple[str | None, int]] = field(default_factory=list)
@@ -41,6 +53,10 @@ class Overview:
     @property
     def completion_rate(self) -> float | None:
         return self.complete / self.ended if self.ended else None
+
+    @property
+    def tickets(self) -> int:
+        return sum(n for _, n in self.per_channel)
 
 
 async def compute(store: SqlTicketStore, user: User, since: datetime, now: datetime) -> Overview:
@@ -56,29 +72,35 @@ async def compute(store: SqlTicketStore, user: User, since: datetime, now: datet
     async with store._transaction("dashboard_overview", write=False) as tx:
         totals = await tx.fetch(
             f"""
-            SELECT count(*) AS calls,
+            SELECT channel, count(*) AS tickets,
                    sum(CASE WHEN end_reason IS NOT NULL THEN 1 ELSE 0 END) AS ended,
                    sum(CASE WHEN complete THEN 1 ELSE 0 END) AS complete,
                    sum(CASE WHEN end_reason = 'handed_back' THEN 1 ELSE 0 END) AS handed_back
             FROM tickets
             WHERE requested_datetime >= ?{scope}
+            GROUP BY channel
             """,
             dt(since),
             *scope_args,
         )
-        row = totals[0]
-        result.calls = int(row["calls"] or 0)
-        result.ended = int(row["ended"] or 0)
-        result.complete = int(row["complete"] or 0)
-        result.handed_back = int(row["handed_back"] or 0)
+        for row in totals:
+            channel, count = str(row["channel"]), int(row["tickets"] or 0)
+            result.per_channel.append((channel, count))
+            if channel == VOICE:
+                result.calls = count
+                result.ended = int(row["ended"] or 0)
+                result.complete = int(row["complete"] or 0)
+                result.handed_back = int(row["handed_back"] or 0)
+        result.per_channel.sort(key=lambda item: (item[0] != VOICE, -item[1], item[0]))
 
         hours = await tx.fetch(
             f"""
             SELECT {hour} AS hour, count(*) AS n FROM tickets
-            WHERE requested_datetime >= ?{scope}
+            WHERE requested_datetime >= ? AND channel = ?{scope}
             GROUP BY 1 ORDER BY 1
             """,
             dt(since),
+            VOICE,
             *scope_args,
         )
         result.per_hour = [(_hour(row["hour"]), int(row["n"])) for row in hours]

@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callbot.tickets.model import Ticket, TicketStatus, utcnow
+from callbot.tickets.model import Channel, Ticket, TicketStatus, utcnow
 from callbot.tickets.store.sql_store import SqlTicketStore
 from callbot.web.dashboard.errors import DashboardError
 from callbot.web.dashboard.roles import User, agency_scope
-from callbot.web.dashboard.search import search_clause, search_words
+from callbot.web.dashboard.search import MAX_CANDIDATES, Query, search_clause, search_words
 from callbot.web.input_guard import InputError, clean_text, day, optional_id
 
 PAGE_SIZE = 50
@@ -51,6 +51,7 @@ class ListQuery:
     case_type: str = ""
     admin_unit: str = ""
     agency: str = ""
+    channel: str = ""  # a Channel value: calls, web forms, web chat, Zalo (issue 19)
     complete: str = ""  # "", "yes", "no"
     handed_back: str = ""  # "", "1"
     overdue: str = ""  # "", "1"
@@ -75,6 +76,7 @@ class ListQuery:
             case_type=params.get("case_type", "")[:100],
             admin_unit=params.get("admin_unit", "")[:200],
             agency=params.get("agency", "")[:200],
+            channel=_choice(params.get("channel"), tuple(str(c) for c in Channel)),
             complete=_choice(params.get("complete"), ("yes", "no")),
             handed_back=_choice(params.get("handed_back"), ("1",)),
             overdue=_choice(params.get("overdue"), ("1",)),
@@ -119,6 +121,8 @@ def where_clause(
         add("tickets.admin_unit = ?", query.admin_unit)
     if query.agency and user.sees_all:
         add("tickets.agency_responsible = ?", query.agency)
+    if query.channel:
+        add("tickets.channel = ?", query.channel)
     if query.complete:
         add("tickets.complete = ?", query.complete == "yes")
     if query.handed_back:
@@ -140,6 +144,8 @@ def where_clause(
 class Page:
     tickets: list[Ticket]
     next_before: int | None  # the id to continue after, or None on the last page
+    # A search that had more candidates than it reads: only the newest were looked at.
+    searched_newest: int | None = None
 
 
 async def _fetch(
@@ -185,22 +191,82 @@ async def list_page(
     limit: int = PAGE_SIZE,
 ) -> Page:
     clauses, args = where_clause(store, query, user, zone, utcnow())
+    search = Query(query.q)
+    if search:
+        return await _search_page(store, clauses, args, search, before, limit)
     tickets = await _fetch(store, clauses, args, before, limit + 1, with_slots=True)
     more = len(tickets) > limit
     tickets = tickets[:limit]
     return Page(tickets, tickets[-1].id if more and tickets else None)
 
 
+async def _caller_texts(store: SqlTicketStore, tickets: list[Ticket]) -> dict[int, list[str]]:
+    """What each ticket's callers said (speech and keypad turns) and its slot values: the
+    texts a search matches. The bot's prompts are left out on purpose (see search.py)."""
+    texts = {ticket.id: [slot.value for slot in ticket.slots.values()] for ticket in tickets}
+    by_call = {ticket.call_id: ticket.id for ticket in tickets if ticket.call_id}
+    calls = list(by_call)
+    async with store._transaction("dashboard_search", write=False) as tx:
+        for start in range(0, len(calls), 500):
+            chunk = calls[start : start + 500]
+            rows = await tx.fetch(
+                f"""
+                SELECT call_id, text FROM turns
+                WHERE call_id IN ({", ".join("?" * len(chunk))})
+                  AND speaker = 'caller' AND kind IN ('speech', 'keypad')
+                """,
+                *chunk,
+            )
+            for row in rows:
+                texts[by_call[row["call_id"]]].append(row["text"])
+    return texts
+
+
+async def _matching(
+    store: SqlTicketStore, tickets: list[Ticket], search: Query
+) -> list[tuple[int, Ticket]]:
+    """The tickets the search keeps, each with its score, in the order given."""
+    texts = await _caller_texts(store, tickets)
+    scored = [(search.score(texts[ticket.id]), ticket) for ticket in tickets]
+    return [(score, ticket) for score, ticket in scored if score is not None]
+
+
+async def _search_page(
+    store: SqlTicketStore,
+    clauses: list[str],
+    args: list[Any],
+    search: Query,
+    before: int | None,
+    limit: int,
+) -> Page:
+    """A page of search results: exact tone marks first, then newest first. The ranking
+    needs every match, so the candidates (newest first, at most MAX_CANDIDATES) are read
+    whole and the page is cut from the ranked list; ``before`` is where the last page ended."""
+    candidates = await _fetch(store, clauses, args, None, MAX_CANDIDATES + 1, with_slots=True)
+    capped = len(candidates) > MAX_CANDIDATES
+    matches = await _matching(store, candidates[:MAX_CANDIDATES], search)
+    # sorted() is stable: within a score the candidates keep their newest-first order.
+    ranked = [ticket for _, ticket in sorted(matches, key=lambda match: -match[0])]
+    ids = [ticket.id for ticket in ranked]
+    start = ids.index(before) + 1 if before in ids else 0
+    shown = ranked[start : start + limit]
+    more = len(ranked) > start + limit
+    return Page(shown, shown[-1].id if more and shown else None, MAX_CANDIDATES if capped else None)
+
+
 async def export_tickets(
     store: SqlTicketStore, query: ListQuery, user: User, zone: ZoneInfo
 ) -> AsyncIterator[Ticket]:
     """Every ticket the filter selects, newest first, read in keyset batches so an export
-    of the whole store holds one batch in memory and no read transaction open for long."""
+    of the whole store holds one batch in memory and no read transaction open for long.
+    A search exports every match (no candidate limit), newest first, unranked."""
     clauses, args = where_clause(store, query, user, zone, utcnow())
+    search = Query(query.q)
     before: int | None = None
     while True:
         batch = await _fetch(store, clauses, args, before, EXPORT_BATCH, with_slots=True)
-        for ticket in batch:
+        kept = [ticket for _, ticket in await _matching(store, batch, search)] if search else batch
+        for ticket in kept:
             yield ticket
         if len(batch) < EXPORT_BATCH:
             return

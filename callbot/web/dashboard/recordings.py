@@ -2,8 +2,12 @@
 
 Browsers seek in a WAV by asking for byte ranges (``Range: bytes=START-``); without
 ``206 Partial Content`` answers, a click on a turn would restart the download and Chrome
-would refuse to seek at all. One range per request is all <audio> asks for; a multi-range
-request gets the whole file (200), which RFC 9110 allows.
+would refuse to seek at all. Starlette's ``FileResponse`` (≥ 0.39; see
+docs/dependencies.md) answers ranges itself: one range, a suffix (``bytes=-500``), an open
+range, several ranges (``multipart/byteranges``), ``If-Range`` against its ETag or
+Last-Modified, 416 with ``Content-Range: bytes */SIZE`` past the end, 400 for a malformed
+header. This module only adds what is ours: where the file may be, and the headers that
+keep personal data out of shared caches.
 
 The path stored on a ticket is relative to the recordings directory. It is resolved there
 and refused unless the result is a file inside that directory: no absolute paths, no
@@ -12,15 +16,13 @@ and refused unless the result is a file inside that directory: no absolute paths
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import stat
 from pathlib import Path, PurePosixPath
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse
 
-CHUNK = 64 * 1024
-_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")  # ASCII digits, bigint range
+# Personal data: never kept by shared caches, never sniffed into something else.
+PRIVATE_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class RecordingPathError(ValueError):
@@ -40,74 +42,15 @@ def resolve_recording(recordings_dir: Path, stored: str) -> Path:
     return candidate
 
 
-@dataclass(frozen=True)
-class ByteRange:
-    start: int
-    end: int  # inclusive
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
-
-
-class UnsatisfiableRange(ValueError):
-    pass
-
-
-def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """The one range asked for, None for the whole file; UnsatisfiableRange → 416."""
-    if not header:
-        return None
-    match = _RANGE.match(header.strip())
-    if match is None:
-        return None  # multi-range or another unit: send the whole file
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # "bytes=-500": the last 500 bytes
-        suffix = int(last)
-        if suffix == 0:
-            raise UnsatisfiableRange(header)
-        return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        raise UnsatisfiableRange(header)
-    return ByteRange(start, end)
-
-
-def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
-    with path.open("rb") as file:
-        file.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = file.read(min(CHUNK, remaining))
-            if not chunk:
-                return
-            remaining -= len(chunk)
-            yield chunk
-
-
-def recording_response(path: Path, range_header: str | None) -> Response:
-    size = path.stat().st_size
-    headers = {
-        "Accept-Ranges": "bytes",
-        # Personal data: never kept by shared caches.
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    try:
-        wanted = parse_range(range_header, size)
-    except UnsatisfiableRange:
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    if wanted is None:
-        headers["Content-Length"] = str(size)
-        return StreamingResponse(_read(path, 0, size), media_type="audio/wav", headers=headers)
-    headers["Content-Length"] = str(wanted.length)
-    headers["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
-    return StreamingResponse(
-        _read(path, wanted.start, wanted.length),
-        status_code=206,
-        media_type="audio/wav",
-        headers=headers,
+def recording_response(path: Path) -> FileResponse:
+    """The recording, whole or in the ranges the request asks for (Starlette reads the
+    ``Range`` and ``If-Range`` headers from the request itself). FileNotFoundError if the
+    path is not a regular file, so the route answers 404 rather than Starlette's 500."""
+    # One stat, here: handed to FileResponse so it does not stat again while sending (a
+    # file the retention job deleted in between would be a RuntimeError, a 500, there).
+    stat_result = path.stat()
+    if not stat.S_ISREG(stat_result.st_mode):
+        raise FileNotFoundError(path)
+    return FileResponse(
+        path, media_type="audio/wav", headers=PRIVATE_HEADERS, stat_result=stat_result
     )

@@ -26,7 +26,7 @@ from callbot.tickets.model import (
 )
 from callbot.tickets.service_requests import PERSONAL_SLOTS
 from callbot.tickets.store.base import NotFoundError, TransitionError
-from callbot.web.dashboard import labels
+from callbot.web.dashboard import labels, replay, wording
 from callbot.web.dashboard.accounts_store import AccountStore
 from callbot.web.dashboard.auth import Session, checked_form, current_session
 from callbot.web.dashboard.errors import DashboardError
@@ -88,17 +88,6 @@ class HistoryLine:
     reason: str | None = None
 
 
-def _details(data: dict[str, Any]) -> list[tuple[str, str]]:
-    lines = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            value = value.get("value", "")
-        if value in (None, ""):
-            continue
-        lines.append((key, str(value)))
-    return lines
-
-
 @router.get("/tickets/{ticket_id}")
 async def ticket_page(
     request: Request, ticket_id: str, session: Annotated[Session, Depends(current_session)]
@@ -107,8 +96,15 @@ async def ticket_page(
     ticket, delivered = await visible_ticket(request, session, ticket_id)
     turns = await store.list_turns(ticket.call_id) if ticket.call_id else []
     accounts = AccountStore(store)
+    clock = labels.Clock(request.app.state.settings.web.timezone)
     history = [
-        HistoryLine(event.at, event.actor, str(event.kind), _details(event.data), event.reason)
+        HistoryLine(
+            event.at,
+            wording.actor(event.actor),
+            str(event.kind),
+            wording.event_details(str(event.kind), event.data, clock.datetime),
+            event.reason,
+        )
         for event in await store.list_history(ticket.id)
     ]
     history += [
@@ -124,6 +120,7 @@ async def ticket_page(
         and turn.text.startswith(READBACK_MARK)
     ]
     replays = await accounts.list_replays(ticket_id=ticket.id) if session.user.sees_replays else []
+    lanes = replay.lanes(turns, _duration_ms(request, ticket)) if ticket.recording_path else None
     return render(
         request,
         "ticket.html",
@@ -138,11 +135,24 @@ async def ticket_page(
             "overdue": is_overdue(ticket, utcnow()),
             "next_statuses": [str(s) for s in sorted(STATUS_TRANSITIONS[ticket.status])],
             "missing_slots": [name for name in labels.SLOT if name not in ticket.slots],
+            "routing_rule": wording.routing_rule(ticket.routing_rule),
+            "lanes": lanes,
+            "lane_width": replay.LANE_WIDTH,
             "can_act": session.user.can_act(ticket, delivered),
             "manages": session.user.manages_calls,
             "error": request.query_params.get("error", "")[:300],
         },
     )
+
+
+def _duration_ms(request: Request, ticket: Ticket) -> int | None:
+    try:
+        path = resolve_recording(
+            Path(request.app.state.settings.recordings.dir), ticket.recording_path or ""
+        )
+    except RecordingPathError:
+        return None
+    return replay.wav_duration_ms(path)
 
 
 @router.get("/tickets/{ticket_id}/recording")
@@ -158,8 +168,10 @@ async def recording(
     except RecordingPathError:
         log.warning("ticket %d: recording path outside the recordings directory refused", ticket.id)
         raise DashboardError(404, "Không tìm thấy ghi âm.") from None
-    if not path.is_file():
-        raise DashboardError(404, "Không tìm thấy ghi âm.")
+    try:
+        response = recording_response(path)
+    except OSError:  # gone (the retention job), or not a regular file
+        raise DashboardError(404, "Không tìm thấy ghi âm.") from None
     range_header = request.headers.get("range")
     # A playback starts at byte 0; later range requests are the same playback seeking.
     if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
@@ -167,7 +179,7 @@ async def recording(
         await AccountStore(request.app.state.store).log_replay(
             session.user, ticket.id, ticket.call_id, now, now - REPLAY_DEDUPE
         )
-    return recording_response(path, range_header)
+    return response
 
 
 def _back(ticket_id: int, error: str = "") -> RedirectResponse:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from callbot.tickets.model import TicketStatus, utcnow
+from callbot.tickets.model import Channel, TicketStatus, utcnow
 from callbot.web.dashboard import labels
 from callbot.web.dashboard.auth import Session, current_session
 from callbot.web.dashboard.queries import (
@@ -75,6 +75,7 @@ async def ticket_list(
             "first_url": "?" + urlencode(params) if before else None,
             "export_url": "export.csv" + ("?" + urlencode(params) if params else ""),
             "statuses": [str(s) for s in TicketStatus],
+            "channels": [str(c) for c in Channel],
             "facets": await _facets(request, session),
             "case_labels": labels.CASE_TYPE,
         },

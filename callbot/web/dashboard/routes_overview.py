@@ -55,21 +55,25 @@ async def overview_page(
             "figures": figures,
             "overflow_share": overview.overflow_share(watcher, figures.calls, since),
             "queues": overview.queue_views(watcher),
-            "chart_time": charts.columns(
-                "Cuộc gọi theo thời gian", per_time, label_every=label_every
+            "chart_time": charts.chart_pair(
+                charts.columns, "Cuộc gọi theo thời gian", per_time, label_every=label_every
             ),
-            "chart_units": charts.horizontal_bars(
+            "chart_units": charts.chart_pair(
+                charts.horizontal_bars,
                 "Phiếu theo địa bàn",
                 [(unit or "Chưa rõ", n) for unit, n in figures.by_admin_unit],
             ),
-            "chart_cases": charts.horizontal_bars(
+            "chart_cases": charts.chart_pair(
+                charts.horizontal_bars,
                 "Phiếu theo loại yêu cầu",
                 [
                     (labels.label(labels.CASE_TYPE, code) if code else "Chưa rõ", n)
                     for code, n in figures.by_case_type
                 ],
             ),
-            "chart_open": charts.stacked_bars("Phiếu đang mở theo tuổi", open_rows),
+            "chart_open": charts.chart_pair(
+                charts.stacked_bars, "Phiếu đang mở theo tuổi", open_rows
+            ),
         },
     )
 

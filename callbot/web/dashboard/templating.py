@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from callbot.web.dashboard import labels
+from callbot.web.dashboard import labels, wording
 from callbot.web.dashboard.auth import CSRF_FIELD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,6 +43,9 @@ _env.filters.update(
     slot=lambda code: labels.label(labels.SLOT, code),
     slot_source=lambda code: labels.label(labels.SLOT_SOURCE, code),
     speaker=lambda code: labels.label(labels.SPEAKER, code),
+    channel=labels.channel,
+    slot_value=labels.slot_value,
+    system_turn=wording.system_turn,
     role=lambda code: labels.label(labels.ROLE, code),
     event=lambda code: labels.label(labels.EVENT, code),
     offset=labels.offset,
@@ -50,6 +53,7 @@ _env.filters.update(
     confidence=lambda value: "—" if value is None else f"{value:.2f}".replace(".", ","),
 )
 _env.globals["CSRF_FIELD"] = CSRF_FIELD
+_env.globals["slot_choices"] = labels.SLOT_VALUE  # coded slots are corrected from a list
 
 
 def render(
