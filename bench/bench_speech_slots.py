@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 from bench_heldout_text import expected_of  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
-from callbot.call.dialog import Heard, Understood, understand_heard  # noqa: E402
+from callbot.call.hearing import understand_heard  # noqa: E402
+from callbot.call.script import Heard, Understood  # noqa: E402
 from callbot.nlu.candidates import BY_SLOT, CHOICES  # noqa: E402
 from callbot.nlu.corpus import EXTRACTORS  # noqa: E402
 from callbot.nlu.extraction import ACCEPT_CONFIDENCE  # noqa: E402

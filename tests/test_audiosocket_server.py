@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 import uuid
 
 import pytest
@@ -83,6 +85,27 @@ async def test_truncated_frame_then_close(whisper_engine, tmp_path):
     async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
         call_id = str(uuid.uuid4())
         await talk(bot.port, encode_uuid(call_id) + b"\x10\x01\x40" + bytes(100), close=True)
+        ticket = await wait_ticket(bot.services.store, call_id)
+        assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
+        errors = await protocol_error_turns(bot.services.store, call_id)
+        assert any("220 bytes missing" in text for text in errors), errors
+
+
+async def test_a_reset_after_half_a_frame_is_a_protocol_error_not_a_hangup(
+    whisper_engine, tmp_path
+):
+    # A peer that closes with the bot's audio unread resets the connection (RST) instead of
+    # closing it (FIN); seen on a fresh machine, where the half frame was then filed as a
+    # hang-up. SO_LINGER 0 makes the reset certain here.
+    async with running_callbot(callbot_settings(tmp_path), whisper_engine) as bot:
+        call_id = str(uuid.uuid4())
+        _, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+        writer.write(encode_uuid(call_id) + b"\x10\x01\x40" + bytes(100))
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
         ticket = await wait_ticket(bot.services.store, call_id)
         assert ticket.end_reason == CallEndReason.PROTOCOL_ERROR
         errors = await protocol_error_turns(bot.services.store, call_id)

@@ -41,6 +41,7 @@ except ImportError:
 
 from callbot.channels import zalo_oa
 from callbot.channels.buttons import Button
+from callbot.tickets import zalo_oauth
 from callbot.tickets.model import Channel, Speaker
 from callbot.tickets.store.sql_conversations import ConversationStore
 
@@ -291,5 +292,5 @@ def test_any_event_shape_parses_or_is_refused_cleanly(data, name) -> None:
 def test_any_send_answer_is_read_without_raising(status, body) -> None:
     result = zalo_oa.send_result(status, body)
     assert result.ok is (status == 200 and result.error == 0)
-    with pytest.raises(zalo_oa.TokenError):
-        zalo_oa.parse_token(status, body, __import__("datetime").datetime.now())
+    with pytest.raises(zalo_oauth.TokenError):
+        zalo_oauth.parse_token(status, body, __import__("datetime").datetime.now())

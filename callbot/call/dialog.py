@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from callbot.call.hearing import understand_heard
 from callbot.call.script import (
     Action,
     Ask,
@@ -32,7 +33,6 @@ from callbot.call.script import (
     Understood,
 )
 from callbot.nlu.urgency import EMERGENCY, NORMAL
-from callbot.speech.asr.choices import Choices
 from callbot.speech.pieces import Digits, Piece, Prompt, Text
 from callbot.tickets.model import CallEndReason, SlotSource, SlotValue
 
@@ -174,7 +174,13 @@ class Dialog:
             return self._on_offer(q, event)
         if isinstance(event, Heard):
             understood = None
-            if not self.state.keypad_only:
+            if self.state.keypad_only:
+                pass
+            elif q.from_keys is None and q.choices is None:
+                # An open answer (address, name, description) has no keypad to fall back
+                # on: what was heard is kept, as sure as its transcript (below).
+                understood = q.understand(event.text) if event.text else None
+            else:
                 understood = understand_heard(
                     q.understand, event, q.choices, has_keypad=q.from_keys is not None
                 )
@@ -395,54 +401,3 @@ class Dialog:
 
 URGENCY = "urgency"  # the slot (tickets.priority, SLOT_TICKET_FIELDS)
 SAID_MAX = 4000  # characters of the caller's words kept for the urgency judgement
-
-# A slot read weakly (just over the acceptance threshold: "some request none of the cues
-# know" is the menu's "other") from a transcript the recogniser was not sure of is most
-# likely noise read as words, not an answer (in a test call, the espeak-ng answers Whisper
-# turned to nonsense came back at 0.15–0.55).
-WEAK_READING = 0.6
-UNSURE_HEARING = 0.6
-# Where the keypad can answer instead (closed questions, yes/no), a free reading of a
-# transcript the recogniser doubts this much counts only if the reading itself is sure: on
-# the tuning speech (espeak-ng answers of tests/data/nlu_corpus.jsonl, clean and 10 dB)
-# this took wrong places from 5 % to 0 and wrong subjects from 6 to 3 % for a point or two
-# of right answers; asking once more, or the keypad, costs the caller less than a wrong slot.
-DOUBTFUL_HEARING = 0.4
-SURE_READING = 0.9
-
-
-def understand_heard(
-    understand: Callable[[str], Understood | None],
-    event: Heard,
-    choices: Choices | None,
-    *,
-    has_keypad: bool = False,
-) -> Understood | None:
-    """What a spoken answer means: the free transcript read by the NLU, and the question's
-    expected answers as the recogniser scored them (``event.choice``).
-
-    The two agree → that value. Only one says something → that one (the choice's
-    thresholds were calibrated on speech to be wrong less than 1 in 20). They disagree →
-    unclear, and the question is asked again: a guess is never read back as a fact. A free
-    value the choices cannot express (a 2025 ward where the choices are districts) is not
-    contradicted by them. A weak reading of a doubtful transcript counts as nothing; where
-    the question ``has_keypad``, so does any reading short of sure of a very doubtful one.
-    """
-    free = understand(event.text) if event.text else None
-    if free is not None and free.confidence < WEAK_READING and event.confidence < UNSURE_HEARING:
-        free = None  # a weak reading of a transcript the recogniser itself doubts
-    if (
-        free is not None
-        and has_keypad
-        and event.confidence < DOUBTFUL_HEARING
-        and free.confidence < SURE_READING
-    ):
-        free = None
-    choice = event.choice
-    if choices is None or choice is None or choice.value is None:
-        return free
-    if free is None:
-        return Understood(choice.value, round(choice.confidence, 3), event.text)
-    if free.value not in choices.forms:
-        return free
-    return free if free.value == choice.value else None

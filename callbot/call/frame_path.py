@@ -52,11 +52,21 @@ class FramePath(CallState):
                     if self._hung_up:
                         return
         except AudioSocketError as error:
-            log.warning("call %s: protocol error: %s", self.call_id, error)
-            await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
-            self._caller_gone(CallEndReason.PROTOCOL_ERROR, str(error))
+            await self._protocol_error(error)
         except ConnectionError as error:
+            # A reset (the peer closed with the bot's audio unread) ends the stream as EOF
+            # does: a frame cut in the middle is still a protocol error, not a hang-up.
+            try:
+                self.connection.receive_eof()
+            except AudioSocketError as cut:
+                await self._protocol_error(cut)
+                return
             self._caller_gone(CallEndReason.CALLER_HANGUP, str(error))
+
+    async def _protocol_error(self, error: AudioSocketError) -> None:
+        log.warning("call %s: protocol error: %s", self.call_id, error)
+        await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
+        self._caller_gone(CallEndReason.PROTOCOL_ERROR, str(error))
 
     def _caller_gone(self, reason: CallEndReason, detail: str) -> None:
         if not self._hung_up:

@@ -24,20 +24,12 @@ from datetime import datetime, timedelta
 import httpx
 
 from callbot.channels.buttons import Button
-from callbot.channels.zalo_oa import (
-    SEND_PATH,
-    TOKEN_PATH,
-    SendResult,
-    TokenError,
-    message_body,
-    parse_token,
-    refresh_form,
-    send_result,
-)
+from callbot.channels.zalo_oa import SEND_PATH, TOKEN_PATH, SendResult, message_body, send_result
 from callbot.config import OutboxSettings, ZaloSettings
 from callbot.tickets.model import Channel, utcnow
 from callbot.tickets.outbox import backoff_s
 from callbot.tickets.store.sql_conversations import ChannelToken, ConversationStore
+from callbot.tickets.zalo_oauth import TokenError, parse_token, refresh_form
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from callbot.channels.buttons import Button
-from callbot.tickets.store.sql_conversations import ChannelToken
 from callbot.web.input_guard import InputError, parse_json
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -202,27 +200,3 @@ def send_result(status: int, body: bytes) -> SendResult:
 
 
 # --- Tokens ------------------------------------------------------------------------
-
-
-def refresh_form(app_id: str, refresh_token: str) -> dict[str, str]:
-    return {"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"}
-
-
-class TokenError(Exception):
-    """Zalo refused to refresh the access token (the message says why; no token in it)."""
-
-
-def parse_token(status: int, body: bytes, now: datetime) -> ChannelToken:
-    try:
-        data = read_body(body)
-    except ZaloEventError as error:
-        raise TokenError(f"HTTP {status}: {error}") from None
-    access, refresh = data.get("access_token"), data.get("refresh_token")
-    if status != 200 or not isinstance(access, str) or not isinstance(refresh, str):
-        reason = data.get("error_name") or data.get("message") or data.get("error")
-        raise TokenError(f"HTTP {status}: {str(reason)[:200]}")
-    try:
-        lifetime = int(data.get("expires_in", 3600))
-    except (TypeError, ValueError):
-        lifetime = 3600
-    return ChannelToken(access, refresh, now + timedelta(seconds=max(lifetime, 0)))

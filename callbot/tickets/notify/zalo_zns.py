@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -44,6 +44,7 @@ from callbot.tickets.notify.base import (
     template_data,
 )
 from callbot.tickets.store.sql_conversations import ChannelToken
+from callbot.tickets.zalo_oauth import TokenError, parse_token, refresh_form
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,6 @@ class ZnsTemplates:
 class TokenStore(Protocol):
     async def load_token(self, channel: str) -> ChannelToken | None: ...
     async def save_token(self, channel: str, token: ChannelToken) -> None: ...
-
-
-class TokenError(Exception):
-    """Zalo refused to refresh the access token (no token in the message)."""
 
 
 def build_request(
@@ -112,27 +109,6 @@ def parse_response(status: int, headers: Mapping[str, str], body: bytes) -> Send
     if code in RETRYABLE:
         return SendResult(SendOutcome.RETRY, str(code), RETRYABLE[code])
     return SendResult(SendOutcome.FAILED, str(code), PERMANENT.get(code, "unlisted ZNS code"))
-
-
-def refresh_form(app_id: str, refresh_token: str) -> dict[str, str]:
-    return {"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"}
-
-
-def parse_token(status: int, body: bytes, now: datetime) -> ChannelToken:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise TokenError(f"HTTP {status}: not JSON") from None
-    access = data.get("access_token") if isinstance(data, dict) else None
-    refresh = data.get("refresh_token") if isinstance(data, dict) else None
-    if status != 200 or not isinstance(access, str) or not isinstance(refresh, str):
-        code = data.get("error") if isinstance(data, dict) else None
-        raise TokenError(f"HTTP {status}, error {str(code)[:20]}")
-    try:
-        lifetime = int(data.get("expires_in", 3600))
-    except (TypeError, ValueError):
-        lifetime = 3600
-    return ChannelToken(access, refresh, now + timedelta(seconds=max(lifetime, 0)))
 
 
 class MemoryTokens:

@@ -10,7 +10,7 @@ and its message are stored together or not at all. Drives callbot/tickets/notify
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from callbot.tickets.model import EventKind, Ticket, TicketStatus, utcnow
 from callbot.tickets.notify.base import (
@@ -21,6 +21,7 @@ from callbot.tickets.notify.base import (
     notification_key,
 )
 from callbot.tickets.store.sql_base import Row, SqlStoreBase, Tx, _fetchrow, to_utc
+from callbot.tickets.store.sql_leased import LeasedQueueMixin
 
 NOTIFY_ACTOR = "notify"
 # A receipt is worth sending while the request is still being handled.
@@ -87,7 +88,7 @@ async def purge_notifications(store: SqlStoreBase, tx: Tx, ticket_id: int) -> in
     return len(rows)
 
 
-class NotifyMixin(SqlStoreBase):
+class NotifyMixin(LeasedQueueMixin):
     """Consent, and enqueue/claim/finish the caller's messages."""
 
     async def set_notify_consent(
@@ -128,38 +129,13 @@ class NotifyMixin(SqlStoreBase):
 
     async def claim_notifications(self, *, limit: int, lease_s: float) -> list[Notification]:
         """As ``claim_deliveries``: count the attempt, push the row a lease ahead."""
-        now = utcnow()
-        due = self._dt_in(now)
-        async with self._transaction("claim_notifications", write=True) as tx:
-            rows = await tx.fetch(
-                """
-                UPDATE notifications
-                SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
-                WHERE id IN (SELECT id FROM notifications
-                             WHERE status = ? AND next_attempt_at <= ?
-                             ORDER BY next_attempt_at, id
-                             LIMIT ?)
-                  AND status = ? AND next_attempt_at <= ?
-                RETURNING *
-                """,
-                self._dt_in(now + timedelta(seconds=lease_s)),
-                due,
-                str(NotificationStatus.PENDING),
-                due,
-                limit,
-                str(NotificationStatus.PENDING),
-                due,
-            )
+        rows = await self._claim_due(
+            "notifications", str(NotificationStatus.PENDING), limit, lease_s
+        )
         return sorted((self._notification(row) for row in rows), key=lambda n: n.id)
 
     async def next_notification_due(self) -> datetime | None:
-        async with self._transaction("next_notification_due", write=False) as tx:
-            row = await _fetchrow(
-                tx,
-                "SELECT MIN(next_attempt_at) AS due FROM notifications WHERE status = ?",
-                str(NotificationStatus.PENDING),
-            )
-        return self._dt_out(row["due"]) if row is not None and row["due"] is not None else None
+        return await self._earliest_due("notifications", str(NotificationStatus.PENDING))
 
     async def finish_notification(
         self,

@@ -8,16 +8,17 @@ can share the queue, and finished with the attempt count as the claim token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from callbot.tickets.deliveries import AgencyTarget, Delivery, DeliveryStatus, idempotency_key
 from callbot.tickets.model import EventKind, TicketStatus, utcnow
-from callbot.tickets.store.sql_base import Row, SqlStoreBase, Tx, _fetchrow, to_utc
+from callbot.tickets.store.sql_base import Row, Tx, _fetchrow, to_utc
+from callbot.tickets.store.sql_leased import LeasedQueueMixin
 
 OUTBOX_ACTOR = "outbox"  # issue 5
 
 
-class OutboxMixin(SqlStoreBase):
+class OutboxMixin(LeasedQueueMixin):
     """Enqueue, claim and finish agency deliveries; list and retry them."""
 
     # --- Outbox -------------------------------------------------------------------------
@@ -82,39 +83,12 @@ class OutboxMixin(SqlStoreBase):
         condition so that on PostgreSQL a second worker blocked on the same rows re-checks
         them after the first commits and claims none of them twice.
         """
-        now = utcnow()
-        due = self._dt_in(now)
-        async with self._transaction("claim_deliveries", write=True) as tx:
-            rows = await tx.fetch(
-                """
-                UPDATE outbox
-                SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
-                WHERE id IN (SELECT id FROM outbox
-                             WHERE status = ? AND next_attempt_at <= ?
-                             ORDER BY next_attempt_at, id
-                             LIMIT ?)
-                  AND status = ? AND next_attempt_at <= ?
-                RETURNING *
-                """,
-                self._dt_in(now + timedelta(seconds=lease_s)),
-                due,
-                str(DeliveryStatus.PENDING),
-                due,
-                limit,
-                str(DeliveryStatus.PENDING),
-                due,
-            )
+        rows = await self._claim_due("outbox", str(DeliveryStatus.PENDING), limit, lease_s)
         return sorted((self._delivery(row) for row in rows), key=lambda d: d.id)
 
     async def next_delivery_due(self) -> datetime | None:
         """When the earliest pending delivery is due (None: nothing pending)."""
-        async with self._transaction("next_delivery_due", write=False) as tx:
-            row = await _fetchrow(
-                tx,
-                "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = ?",
-                str(DeliveryStatus.PENDING),
-            )
-        return self._dt_out(row["due"]) if row is not None and row["due"] is not None else None
+        return await self._earliest_due("outbox", str(DeliveryStatus.PENDING))
 
     async def mark_delivered(self, delivery: Delivery, *, status_code: int) -> None:
         # Unconditional: even if this worker's lease ran out meanwhile, the agency has it.
