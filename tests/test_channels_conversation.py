@@ -20,24 +20,16 @@ from callbot.tickets.model import CallEndReason, Channel, SlotSource, SlotValue,
 from callbot.tickets.store.factory import open_store
 from callbot.tickets.store.sql_conversations import ConversationConflict, ConversationStore
 
+try:
+    from ticket_helpers import TYPED_INTAKE_CORRECTED
+except ImportError:  # tests imported as a package
+    from tests.ticket_helpers import TYPED_INTAKE_CORRECTED
+
 pytest_plugins = ["conftest_store"]
 
 PROMPTS = PromptLibrary(Path(__file__).resolve().parent.parent / "prompts")
 
-# The answers tests/test_chat.py types in the terminal, with the same correction.
-LINES = [
-    "nhà tôi hết gạo rồi",
-    "1",
-    "phường bến thành",
-    "số 12 đường lê lợi",
-    "nhà có bốn người",
-    "tôi tên là trần thị mai",
-    "không chín một hai ba bốn năm sáu bảy tám",
-    "cả nhà mất việc",
-    "sai địa chỉ",
-    "số 14 đường lê lợi",
-    "đúng rồi",
-]
+LINES = TYPED_INTAKE_CORRECTED
 
 
 def service(store) -> ConversationService:

@@ -28,13 +28,9 @@ DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 PHONE = {"width": 375, "height": 740}
 
 
-async def no_seed(store: Any, now: Any) -> None:
-    return None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    running = LiveServer(tmp_path_factory.mktemp("web_chat_browser"), seeder=no_seed).start()
+    running = LiveServer(tmp_path_factory.mktemp("web_chat_browser"), seeder=None).start()
     yield running
     running.stop()
 

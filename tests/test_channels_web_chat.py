@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -14,32 +13,20 @@ from hypothesis import strategies as st
 
 try:
     from browser import LiveServer
+    from ticket_helpers import TYPED_INTAKE
 except ImportError:
     from tests.browser import LiveServer
+    from tests.ticket_helpers import TYPED_INTAKE
 
 from callbot.channels.web_chat import RATE_LIMIT, RateLimiter
 from callbot.tickets.model import Channel
 
-LINES = [
-    "nhà tôi hết gạo rồi",
-    "1",
-    "phường bến thành",
-    "số 12 đường lê lợi",
-    "nhà có bốn người",
-    "tôi tên là trần thị mai",
-    "không chín một hai ba bốn năm sáu bảy tám",
-    "cả nhà mất việc",
-    "đúng rồi",
-]
-
-
-async def no_seed(store: Any, now: Any) -> None:
-    return None
+LINES = TYPED_INTAKE
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    running = LiveServer(tmp_path_factory.mktemp("web_chat"), seeder=no_seed).start()
+    running = LiveServer(tmp_path_factory.mktemp("web_chat"), seeder=None).start()
     yield running
     running.stop()
 

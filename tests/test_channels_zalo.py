@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 try:
     from browser import LiveServer
+    from ticket_helpers import TYPED_INTAKE
     from zalo_oa_server import (
         APP_ID,
         APP_SECRET_KEY,
@@ -28,6 +29,7 @@ try:
     )
 except ImportError:
     from tests.browser import LiveServer
+    from tests.ticket_helpers import TYPED_INTAKE
     from tests.zalo_oa_server import (
         APP_ID,
         APP_SECRET_KEY,
@@ -45,17 +47,7 @@ from callbot.tickets import zalo_oauth
 from callbot.tickets.model import Channel, Speaker
 from callbot.tickets.store.sql_conversations import ConversationStore
 
-LINES = [
-    "nhà tôi hết gạo rồi",
-    "1",
-    "phường bến thành",
-    "số 12 đường lê lợi",
-    "nhà có bốn người",
-    "tôi tên là trần thị mai",
-    "không chín một hai ba bốn năm sáu bảy tám",
-    "cả nhà mất việc",
-    "đúng rồi",
-]
+LINES = TYPED_INTAKE
 
 
 SECRET_VARIABLES = (
@@ -63,10 +55,6 @@ SECRET_VARIABLES = (
     "CALLBOT_ZALO_APP_SECRET_KEY",
     "CALLBOT_ZALO_REFRESH_TOKEN",
 )
-
-
-async def no_seed(store: Any, now: Any) -> None:
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, oa: FakeZaloOA) -> Iterator
     os.environ["CALLBOT_ZALO_OA_SECRET_KEY"] = OA_SECRET_KEY
     os.environ["CALLBOT_ZALO_APP_SECRET_KEY"] = APP_SECRET_KEY
     os.environ["CALLBOT_ZALO_REFRESH_TOKEN"] = oa.refresh_token
-    live = LiveServer(tmp_path_factory.mktemp("zalo"), seeder=no_seed)
+    live = LiveServer(tmp_path_factory.mktemp("zalo"), seeder=None)
     live.settings.zalo.enabled = True
     live.settings.zalo.app_id = APP_ID
     live.settings.zalo.api_url = oa.url

@@ -19,6 +19,22 @@ from callbot.tickets.store.sql_store import SqlTicketStore
 
 T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
+# A whole intake typed as a text channel's user would (web chat, Zalo, the terminal chat):
+# each line answers the question the dialog asks next.
+TYPED_INTAKE = [
+    "nhà tôi hết gạo rồi",
+    "1",
+    "phường bến thành",
+    "số 12 đường lê lợi",
+    "nhà có bốn người",
+    "tôi tên là trần thị mai",
+    "không chín một hai ba bốn năm sáu bảy tám",
+    "cả nhà mất việc",
+    "đúng rồi",
+]
+# The same with a correction at the readback ("sai địa chỉ", then the new address).
+TYPED_INTAKE_CORRECTED = [*TYPED_INTAKE[:-1], "sai địa chỉ", "số 14 đường lê lợi", "đúng rồi"]
+
 CALLER_SLOTS = {
     "subject": "self",
     "address": "12 Lê Lợi",

@@ -263,7 +263,7 @@ class WhisperEngine:
             return "", avg_logprob
         text = self._tokenizer.decode(tokens).strip()
         if compression_ratio(text) > MAX_COMPRESSION_RATIO:
-            log.debug("dropping a looping hypothesis: %r", text[:80])
+            log.debug("dropping a looping hypothesis (%d characters)", len(text))  # not its words
             return "", avg_logprob
         return text, avg_logprob
 
