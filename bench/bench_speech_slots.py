@@ -28,6 +28,7 @@ CPU-ms per answer on this machine. ``--json FILE`` keeps the figures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import statistics
@@ -50,7 +51,7 @@ from rapidfuzz.distance import Levenshtein  # noqa: E402
 from callbot.call.hearing import understand_heard  # noqa: E402
 from callbot.call.script import Heard, Understood  # noqa: E402
 from callbot.nlu.candidates import BY_SLOT, CHOICES  # noqa: E402
-from callbot.nlu.corpus import EXTRACTORS  # noqa: E402
+from callbot.nlu.corpus import EXTRACTORS, is_correct  # noqa: E402
 from callbot.nlu.extraction import ACCEPT_CONFIDENCE  # noqa: E402
 from callbot.speech.asr.factory import AsrSettings, build_engine  # noqa: E402
 
@@ -172,15 +173,25 @@ def main() -> int:
                 open_q = understand_heard(
                     understand, Heard(decoded.text, decoded.confidence, choice), CHOICES.get(slot)
                 )
+                # And without the rule that a pick won by a telephone twin ("phải"/"sai")
+                # needs the free text to agree.
+                trusting = dataclasses.replace(choice, needs_agreement=False) if choice else None
+                no_twins = understand_heard(
+                    understand,
+                    Heard(decoded.text, decoded.confidence, trusting),
+                    CHOICES.get(slot),
+                    has_keypad=True,
+                )
                 modes = (
                     ("free", free),
                     ("constrained", picked),
                     ("combined", combined),
                     ("comb-nodoubt", open_q.value if open_q else None),
+                    ("comb-notwins", no_twins.value if no_twins else None),
                 )
                 for mode, got in modes:
                     results[(condition, slot, mode)].append(
-                        (got == want, got is not None and got != want)
+                        (right := is_correct(slot, got, want), got is not None and not right)
                     )
                 done += 1
                 if done % 25 == 0:

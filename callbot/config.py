@@ -31,10 +31,11 @@ from pydantic import model_validator as _model_validator
 from pydantic.dataclasses import dataclass
 
 from asr_models.registry import MODELS
-from callbot import config_file
+from callbot import config_file, config_surge
 from callbot.call.endpointer import EndpointerSettings
 from callbot.config_file import ConfigError as ConfigError
 from callbot.config_file import LocalPathMarker
+from callbot.config_notify import NotifySettings as NotifySettings
 from callbot.speech.prompts import DEFAULT_PROMPTS_DIR, PROJECT_ROOT
 
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
@@ -192,6 +193,8 @@ class AmiSettingsSection:
     """observe: the dialplan decides; rules: the callbot applies max_wait_s, max_queue_len"""
     max_wait_s: Seconds = 20.0
     max_queue_len: Count = 10
+    emergency_queue_prio: Annotated[int, Field(ge=1)] = 100
+    """QUEUE_PRIO an emergency hand-back rejoins the queue with (above HANDBACK_PRIO)"""
     correlation_wait_s: Annotated[float, Field(ge=0)] = 1.0
     """how long a new call waits for its UserEvent"""
     mixmonitor_dir: str = ""
@@ -324,33 +327,6 @@ class ZaloSettings:
     """per HTTP request to Zalo"""
 
 
-# --- Issue 18: messages to the caller (docs/tickets.md, "Messages to the caller") --------------
-
-
-@dataclass(config=STRICT)
-class NotifySettings:
-    enabled: bool = False
-    """`callbot serve` texts callers who agreed: a receipt once the ticket is routed, a notice
-    when it is resolved or closed (retried as [outbox] says). Secrets from the environment
-    only: CALLBOT_NOTIFY_SMS_API_KEY and CALLBOT_NOTIFY_SMS_SECRET_KEY (eSMS); ZNS uses the
-    [zalo] app and its CALLBOT_ZALO_APP_SECRET_KEY / CALLBOT_ZALO_REFRESH_TOKEN"""
-    sms_url: str = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
-    """eSMS.vn's send API"""
-    sms_brandname: str = ""
-    """the registered sender name (empty: the gateway's default number)"""
-    sms_type: Literal["2", "8"] = "2"
-    """2: customer care (brandname, registered template), 8: fixed number"""
-    sms_sandbox: bool = False
-    """eSMS checks the request but sends and charges nothing"""
-    zns_url: str = "https://business.openapi.zalo.me/message/template"
-    """Zalo ZNS's template message API"""
-    zns_receipt_template: str = ""
-    """the approved ZNS template for the receipt (params ticket_number, case_type, place,
-    callback_by); empty: the zns channel is off"""
-    zns_resolution_template: str = ""
-    """the approved ZNS template for the resolution notice (params ticket_number, outcome)"""
-
-
 @dataclass(config=STRICT)
 class Settings:
     audiosocket: AudioSocketSettings = field(default_factory=AudioSocketSettings)
@@ -369,6 +345,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)  # issue 5
     zalo: ZaloSettings = field(default_factory=ZaloSettings)  # issue 19
     notify: NotifySettings = field(default_factory=NotifySettings)  # issue 18
+    surge: config_surge.SurgeSettings = field(default_factory=config_surge.SurgeSettings)
 
 
 SECRET_KEYS = frozenset({("ami", "secret"), ("web", "secret_key")})

@@ -15,9 +15,11 @@ import uvicorn
 
 from asr_models.registry import UnknownModel
 from callbot.call.asterisk_link import AsteriskLink
+from callbot.call.consent import after_intake, caller_line
 from callbot.call.dialog import Script
 from callbot.call.handback_queue import HandbackQueue
 from callbot.call.session import CallServices, CallSession
+from callbot.call.surge_gate import SurgeGate, build_surge_gate, marking_surge_tickets
 from callbot.config import ConfigError, Settings
 from callbot.speech.asr.base import AsrEngine
 from callbot.speech.asr.factory import build_engine
@@ -116,6 +118,7 @@ class Callbot:
     owns_asr: bool = True
     owns_store: bool = True
     leases: CallLeases | None = None  # this process's lease on its calls (issue 15)
+    surge: SurgeGate | None = None  # surge mode (issue 17), when [surge] max_calls is set
 
     @property
     def port(self) -> int:
@@ -126,6 +129,8 @@ class Callbot:
         await self.audiosocket.close(grace_s)
         if self.leases is not None:  # after the calls ended: released, not expired
             await self.leases.stop()
+        if self.surge is not None:
+            await self.surge.stop()
         if self.web is not None:
             await self.web.stop()
         if self.asterisk is not None:
@@ -270,6 +275,7 @@ async def _start(
         spool_dir=spool,
         owner_id=new_owner_id(),
     )
+    services.caller_line = caller_line(settings, services.script)  # issue 18
 
     opened.push_async_callback(services.clock.close)
 
@@ -280,7 +286,8 @@ async def _start(
     step.now = f"routing rules {settings.routing.rules_file}"
     outbox = await start_outbox(store, settings)  # a bad rules file stops start-up here
     opened.push_async_callback(outbox.stop)
-    services.after_call = outbox.pipeline.after_call
+    channel = services.caller_line.notify_channel if services.caller_line else None
+    services.after_call = after_intake(store, outbox.pipeline.after_call, channel)
     step.now = "retention"
     retention = start_retention(store, settings)
     if retention is not None:
@@ -301,13 +308,22 @@ async def _start(
         services.on_handback = asterisk.hand_back
         services.on_caller_known = asterisk.caller_known
 
+    # Surge mode (issue 17): near capacity a new call gets the short script.
+    watcher, queue = asterisk.watcher if asterisk else None, settings.ami.queue
+    on_duty = (lambda: watcher.state(queue).logged_in) if watcher else (lambda: None)
+    surge = build_surge_gate(settings.surge, services.script, services.metrics, store, on_duty)
+    if surge is not None:
+        services.pick_script = surge  # /metrics reads its state
+        services.after_call = marking_surge_tickets(surge, services.after_call)
+        surge.start()
+        opened.push_async_callback(surge.stop)
     # The lease before the first call; its beat replays journals and closes dead calls.
     leases = CallLeases(
         store,
         services.owner_id,
         running=services.running_calls,
         spool_dir=spool,
-        after_call=outbox.pipeline.after_call,
+        after_call=services.after_call,
     )
     step.now = "call leases"
     await leases.start()
@@ -333,6 +349,7 @@ async def _start(
         owns_asr=owns_asr,
         owns_store=owns_store,
         leases=leases,
+        surge=surge,
     )
     if web_socket is not None:
         from callbot.web.app import create_app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from callbot.nlu.candidates import CASE_TYPE, SUBJECT, surface_forms
-from callbot.speech.asr.choices import choose
+from callbot.speech.asr.choices import Choice, Choices, choose
 
 try:
     from test_asr_whisper import speak
@@ -91,3 +91,23 @@ async def test_a_choice_is_none_of_these_when_its_thresholds_are_not_met(whisper
     heard = await stream.finish()
     assert heard.choice is not None and heard.choice.value is None
     assert heard.choice.score > 2.0  # scored, but not accepted
+
+
+def test_telephone_twins_are_forms_of_other_values_that_sound_alike_on_the_line():
+    from callbot.nlu.candidates import CHOICES, telephone_twins
+
+    twins = telephone_twins({"yes": ("phải", "đúng rồi"), "no": ("sai", "không")})
+    assert twins == {"phải", "sai"}
+    # Within one value a collision is harmless; across values only.
+    assert telephone_twins({"yes": ("phải", "sai")}) == frozenset()
+    assert {"phải", "sai", "phải rồi", "sai rồi"} <= CHOICES["yes_no"].confusable
+    assert "đúng rồi" not in CHOICES["yes_no"].confusable
+
+
+def test_a_pick_won_by_a_twin_is_marked_and_a_distinct_form_is_not():
+    choices = Choices(
+        {"yes": ("phải", "đúng"), "no": ("sai",)}, 1.0, 0.5, frozenset({"phải", "sai"})
+    )
+    assert choices.pick([1.0, 0.0, 4.0]) == Choice("no", 4.0, 3.0, needs_agreement=True)
+    assert choices.pick([0.0, 4.0, 1.0]).needs_agreement is False
+    assert choices.pick([4.0, 3.9, 0.0]).needs_agreement is True  # "phải" beat "đúng"

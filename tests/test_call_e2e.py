@@ -23,11 +23,11 @@ from callbot.tickets.model import CallEndReason, Speaker, Ticket, TicketStatus, 
 from telephony.frame_clock import FrameClock
 
 try:
-    from ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from callbot_harness import callbot_settings, running_callbot
+    from ami_server import callbot_call_event
+    from callbot_harness import callbot_settings, callbot_with_ami
 except ImportError:  # tests imported as a package
-    from tests.ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from tests.callbot_harness import callbot_settings, running_callbot
+    from tests.ami_server import callbot_call_event
+    from tests.callbot_harness import callbot_settings, callbot_with_ami
 
 pytestmark = pytest.mark.slow
 
@@ -84,51 +84,43 @@ def outcomes(whisper_engine, tmp_path_factory) -> dict[str, Outcome]:
 
 
 async def run_all(engine, tmp: Path) -> dict[str, Outcome]:
-    queue = FakeQueue("support", members=[FakeMember("Tổng đài viên 1", "PJSIP/op1", status=1)])
-    async with AmiTestServer(queues=[queue]) as ami:
-        settings = callbot_settings(tmp)
-        settings.ami.enabled = True
-        settings.ami.port = ami.port
-        settings.ami.secret = ami.secret
-        settings.ami.mixmonitor_dir = "/var/spool/asterisk/monitor/callbot"
-        async with running_callbot(settings, engine) as bot:
-            await asyncio.wait_for(ami.logged_in.wait(), 10)
-            clock = FrameClock()
-            ear = PromptEar(bot.services.prompts)
-            voice = CallerVoice()
-            human_call = str(uuid.uuid4())
-            # The dialplan's UserEvent comes just before AudioSocket() connects.
-            await ami.send_event(callbot_call_event(human_call, "Trần Văn Bình", "0911222333"))
-            plans = [
-                (SCRIPTS["keypad-essentials"], None),
-                (SCRIPTS["speech-first"], None),
-                (SCRIPTS["policy-keypad-correction"], None),
-                (SCRIPTS["hangs-up-mid-sentence"], None),
-                (SCRIPTS["silent-caller"], None),
-                (HUMAN_CALLER, human_call),
-                (UNTRANSFERABLE_CALLER, None),
-            ]
+    settings = callbot_settings(tmp)
+    settings.ami.mixmonitor_dir = "/var/spool/asterisk/monitor/callbot"
+    async with callbot_with_ami(settings, engine) as (bot, ami):
+        clock = FrameClock()
+        ear = PromptEar(bot.services.prompts)
+        voice = CallerVoice()
+        human_call = str(uuid.uuid4())
+        # The dialplan's UserEvent comes just before AudioSocket() connects.
+        await ami.send_event(callbot_call_event(human_call, "Trần Văn Bình", "0911222333"))
+        plans = [
+            (SCRIPTS["keypad-essentials"], None),
+            (SCRIPTS["speech-first"], None),
+            (SCRIPTS["policy-keypad-correction"], None),
+            (SCRIPTS["hangs-up-mid-sentence"], None),
+            (SCRIPTS["silent-caller"], None),
+            (HUMAN_CALLER, human_call),
+            (UNTRANSFERABLE_CALLER, None),
+        ]
 
-            async def one(plan: CallerScript, call_id: str | None, delay: float) -> Outcome:
-                await asyncio.sleep(delay)
-                result = await run_caller(
-                    plan, host="127.0.0.1", port=bot.port, clock=clock, ear=ear, voice=voice,
-                    call_id=call_id,
-                )  # fmt: skip
-                await check_ticket(result, plan, bot.services.store)
-                turns = await bot.services.store.list_turns(result.call_id)
-                return Outcome(result, result.ticket, turns, Path(settings.recordings.dir))
+        async def one(plan: CallerScript, call_id: str | None, delay: float) -> Outcome:
+            await asyncio.sleep(delay)
+            result = await run_caller(
+                plan, host="127.0.0.1", port=bot.port, clock=clock, ear=ear, voice=voice,
+                call_id=call_id,
+            )  # fmt: skip
+            await check_ticket(result, plan, bot.services.store)
+            turns = await bot.services.store.list_turns(result.call_id)
+            return Outcome(result, result.ticket, turns, Path(settings.recordings.dir))
 
-            done = await asyncio.gather(*(one(p, c, i * 0.7) for i, (p, c) in enumerate(plans)))
-            await clock.close()
-            for outcome in done:  # as the store holds them now (routing runs after the call)
-                outcome.ticket = await bot.services.store.get_ticket_for_call(
-                    outcome.result.call_id
-                )
-            outcomes = {o.result.script: o for o in done}
-            outcomes["asks-for-human"].ami_variables = dict(ami.variables)
-            outcomes["asks-for-human"].ami_monitors = dict(ami.monitors)
-            return outcomes
+        done = await asyncio.gather(*(one(p, c, i * 0.7) for i, (p, c) in enumerate(plans)))
+        await clock.close()
+        for outcome in done:  # as the store holds them now (routing runs after the call)
+            outcome.ticket = await bot.services.store.get_ticket_for_call(outcome.result.call_id)
+        outcomes = {o.result.script: o for o in done}
+        outcomes["asks-for-human"].ami_variables = dict(ami.variables)
+        outcomes["asks-for-human"].ami_monitors = dict(ami.monitors)
+        return outcomes
 
 
 def recording_seconds(outcome: Outcome) -> float:

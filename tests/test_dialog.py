@@ -379,6 +379,19 @@ def test_a_scored_no_at_readback_is_a_no_and_a_scored_yes_confirms():
     assert end and end[0].complete is True
 
 
+def test_a_scored_pick_won_by_a_telephone_twin_needs_the_free_text_to_agree():
+    from callbot.speech.asr.choices import Choice
+
+    # "phải" (yes) and "sai" (no) sound alike down the line: the pick alone asks again…
+    twin = Choice("no", 6.5, 5.0, needs_agreement=True)
+    dialog, _ = _at_question("confirm")
+    actions = dialog.handle(Heard("sao em", 0.2, twin))
+    assert asked(actions) == "confirm" and not any(isinstance(a, End) for a in actions)
+    # …and counts once the transcript says the same.
+    dialog, _ = _at_question("confirm")
+    assert asked(dialog.handle(Heard("sai rồi", 0.8, twin))) == "which_field"
+
+
 def test_a_weak_reading_of_a_doubtful_transcript_is_not_an_answer():
     dialog, _ = _at_question("ask_case_type")
     # Unknown words make the menu's "other" (0.5): from a transcript heard at 0.3 that is

@@ -37,7 +37,7 @@ from telephony.frame_clock import FrameClock
 
 try:
     from ami_server import AmiTestServer, FakeCaller, FakeMember, FakeQueue, callbot_call_event
-    from callbot_harness import callbot_settings, running_callbot
+    from callbot_harness import callbot_settings, callbot_with_ami
 except ImportError:
     from tests.ami_server import (
         AmiTestServer,
@@ -46,7 +46,7 @@ except ImportError:
         FakeQueue,
         callbot_call_event,
     )
-    from tests.callbot_harness import callbot_settings, running_callbot
+    from tests.callbot_harness import callbot_settings, callbot_with_ami
 
 ROOT = Path(__file__).resolve().parent.parent
 ASTERISK_DOCS = ROOT / "docs" / "asterisk"
@@ -267,25 +267,19 @@ async def test_a_handed_back_call_carries_its_ticket_to_the_operator(
     # INFO: what a deployment logs. (telephony/correlation.py's DEBUG line still prints
     # the caller's number; reported, not this module's to change.)
     caplog.set_level(logging.INFO)
-    queue = FakeQueue("support", members=[FakeMember("Tổng đài viên 1", "PJSIP/op1", status=1)])
-    async with AmiTestServer(queues=[queue]) as ami:
-        settings = callbot_settings(tmp_path)
-        settings.ami.enabled = True
-        settings.ami.port = ami.port
-        settings.ami.secret = ami.secret
-        async with running_callbot(settings, whisper_engine) as bot:
-            await asyncio.wait_for(ami.logged_in.wait(), 10)
-            call_id = str(uuid.uuid4())
-            await ami.send_event(callbot_call_event(call_id, "Trần Văn Bình", CALLER_NUMBER))
-            clock = FrameClock()
-            try:
-                result = await run_caller(
-                    WANTS_A_PERSON, host="127.0.0.1", port=bot.port, clock=clock,
-                    ear=PromptEar(bot.services.prompts), voice=CallerVoice(), call_id=call_id,
-                )  # fmt: skip
-            finally:
-                await clock.close()
-            ticket = await bot.services.store.get_ticket_for_call(call_id)
+    settings = callbot_settings(tmp_path)
+    async with callbot_with_ami(settings, whisper_engine) as (bot, ami):
+        call_id = str(uuid.uuid4())
+        await ami.send_event(callbot_call_event(call_id, "Trần Văn Bình", CALLER_NUMBER))
+        clock = FrameClock()
+        try:
+            result = await run_caller(
+                WANTS_A_PERSON, host="127.0.0.1", port=bot.port, clock=clock,
+                ear=PromptEar(bot.services.prompts), voice=CallerVoice(), call_id=call_id,
+            )  # fmt: skip
+        finally:
+            await clock.close()
+        ticket = await bot.services.store.get_ticket_for_call(call_id)
     assert result.bot_hung_up and ticket is not None
     assert ami.variable(CHANNEL, HANDBACK_VARIABLE) == "1"
     assert ami.variable(CHANNEL, "CALLBOT_TICKET") == str(ticket.id)
@@ -318,3 +312,46 @@ def test_the_test_peer_reads_variables_as_asterisk_does():
     ami.variables[(CHANNEL, "CALLBOT_HANDBACK")] = "1"
     assert ami.variable(CHANNEL, "CALLBOT_TICKET") == "12"
     assert ami.inherited(CHANNEL) == {"CALLBOT_TICKET": "12", "__CALLBOT_DEEP": "x"}
+
+
+# ── an emergency hand-back goes to the top of the queue (issue 17) ───────────────────────
+
+
+@pytest.mark.parametrize("urgency", ["emergency", "urgent"])
+async def test_an_emergency_hand_back_sets_the_top_queue_priority_first(urgency, tmp_path: Path):
+    from callbot.call.handback_context import QUEUE_PRIO_VARIABLE
+    from callbot.tickets.model import CallRecord, SlotSource, SlotValue, utcnow
+    from callbot.tickets.store.factory import open_store
+    from telephony.correlation import CallerInfo
+
+    store = await open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    call_id = str(uuid.uuid4())
+    await store.begin_call(CallRecord(call_id, utcnow()))
+    await store.set_slot(call_id, SlotValue("urgency", urgency, SlotSource.SPEECH, 1.0))
+    async with AmiTestServer(queues=[FakeQueue("support")]) as ami:
+        settings = AmiSettingsSection(
+            enabled=True, port=ami.port, secret=ami.secret, emergency_queue_prio=50
+        )
+        link = AsteriskLink(settings, tickets=store)
+        await link.start()
+        try:
+            await asyncio.wait_for(ami.logged_in.wait(), 10)
+            assert await link.hand_back(call_id, CallerInfo(call_id, channel=CHANNEL))
+        finally:
+            await link.stop()
+            await store.close()
+    order = [a.get("Variable") for a in ami.actions_named("Setvar") if a.get("Channel")]
+    assert order[-1] == HANDBACK_VARIABLE  # the flag the dialplan tests, after everything
+    if urgency == "emergency":
+        assert ami.variable(CHANNEL, QUEUE_PRIO_VARIABLE) == "50"
+        assert QUEUE_PRIO_VARIABLE not in ami.inherited(CHANNEL)  # the operator's leg: no
+    else:  # only the top level jumps the line: an urgent caller keeps HANDBACK_PRIO
+        assert QUEUE_PRIO_VARIABLE not in order
+
+
+def test_the_dialplan_keeps_the_bots_higher_queue_priority_at_hand_back():
+    hotline = PLAN["hotline"]
+    handback = next(line for line in hotline if "(handback)" in line)
+    assert "QUEUE_PRIO=${IF($[${QUEUE_PRIO} > ${HANDBACK_PRIO}]" in handback
+    start = next(i for i, line in enumerate(hotline) if "Set(QUEUE_PRIO=0)" in line)
+    assert start < next(i for i, line in enumerate(hotline) if "AudioSocket(" in line)

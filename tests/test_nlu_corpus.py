@@ -58,3 +58,16 @@ def test_held_out_overall_accuracy() -> None:
     total = sum(n for _, n in scores.values())
     assert total >= 50
     assert good / total >= 0.9
+
+
+def test_a_2025_ward_inside_the_labelled_district_is_right_and_one_outside_is_not() -> None:
+    from callbot.nlu.admin_units import district_2021_to_wards_2025
+    from callbot.nlu.corpus import is_correct
+
+    inside = district_2021_to_wards_2025()["Quận 1"]
+    outside = district_2021_to_wards_2025()["Huyện Cần Giờ"]
+    assert "Phường Bến Thành" in inside
+    assert is_correct("place", "Phường Bến Thành", "Quận 1")
+    assert not is_correct("place", outside[0], "Quận 1")
+    assert not is_correct("place", "Phường Bến Thành", None)  # unclear stays unclear
+    assert not is_correct("household", "Phường Bến Thành", "Quận 1")

@@ -38,11 +38,11 @@ from callbot.web.app import create_app
 from telephony.frame_clock import FrameClock
 
 try:
-    from ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from callbot_harness import callbot_settings, running_callbot
+    from ami_server import callbot_call_event
+    from callbot_harness import callbot_settings, callbot_with_ami, running_callbot
 except ImportError:  # tests imported as a package
-    from tests.ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from tests.callbot_harness import callbot_settings, running_callbot
+    from tests.ami_server import callbot_call_event
+    from tests.callbot_harness import callbot_settings, callbot_with_ami, running_callbot
 
 pytestmark = pytest.mark.slow
 
@@ -208,42 +208,36 @@ async def test_a_full_disk_loses_nothing_and_promises_nothing(
 async def test_no_room_even_for_the_journal_hands_the_call_back(
     whisper_engine, tmp_path: Path, small_disk: Path
 ) -> None:
-    queue = FakeQueue("support", members=[FakeMember("Tổng đài viên 1", "PJSIP/op1", status=1)])
-    async with AmiTestServer(queues=[queue]) as ami:
-        settings = disk_full_settings(tmp_path, small_disk, small_disk / "spool")
-        settings.ami.enabled = True
-        settings.ami.port = ami.port
-        settings.ami.secret = ami.secret
-        async with running_callbot(settings, whisper_engine) as bot:
-            await asyncio.wait_for(ami.logged_in.wait(), 10)
-            call_id = str(uuid.uuid4())
-            event = callbot_call_event(call_id, "Trần Văn Bình", "0911222333")
-            await ami.send_event(event)
-            result, filler, _ = await call_filling_the_disk(bot, small_disk, call_id)
-            assert not result.error, result.error
-            said = heard(result)
-            assert "not_saved" in said and "handback" in said and result.bot_hung_up
-            assert not {"goodbye", "goodbye_incomplete", "confirm"} & set(said)
-            channel = event.get("Channel")
-            assert ami.variables.get((channel, HANDBACK_VARIABLE)) == "1"
-            assert bot.services.metrics.requests_not_saved == 1
-            app = create_app(bot.services.store, settings, bot.services.metrics)
-            app.state.services = bot.services
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                page = (await http.get("/metrics")).text
-            assert "callbot_requests_not_saved_total 1.0" in page
+    settings = disk_full_settings(tmp_path, small_disk, small_disk / "spool")
+    async with callbot_with_ami(settings, whisper_engine) as (bot, ami):
+        call_id = str(uuid.uuid4())
+        event = callbot_call_event(call_id, "Trần Văn Bình", "0911222333")
+        await ami.send_event(event)
+        result, filler, _ = await call_filling_the_disk(bot, small_disk, call_id)
+        assert not result.error, result.error
+        said = heard(result)
+        assert "not_saved" in said and "handback" in said and result.bot_hung_up
+        assert not {"goodbye", "goodbye_incomplete", "confirm"} & set(said)
+        channel = event.get("Channel")
+        assert ami.variables.get((channel, HANDBACK_VARIABLE)) == "1"
+        assert bot.services.metrics.requests_not_saved == 1
+        app = create_app(bot.services.store, settings, bot.services.metrics)
+        app.state.services = bot.services
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            page = (await http.get("/metrics")).text
+        assert "callbot_requests_not_saved_total 1.0" in page
 
-            filler.unlink()
-            # The ticket was begun before the disk filled: once the store takes writes
-            # again, the lease's sweep closes it (its session is gone) for a callback.
-            store = bot.services.store
-            for _ in range(100):
-                ticket = await store.get_ticket_for_call(call_id)
-                if ticket is not None and ticket.end_reason is not None:
-                    break
-                await asyncio.sleep(0.1)
-            assert ticket is not None and ticket.needs_callback and not ticket.complete
+        filler.unlink()
+        # The ticket was begun before the disk filled: once the store takes writes
+        # again, the lease's sweep closes it (its session is gone) for a callback.
+        store = bot.services.store
+        for _ in range(100):
+            ticket = await store.get_ticket_for_call(call_id)
+            if ticket is not None and ticket.end_reason is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert ticket is not None and ticket.needs_callback and not ticket.complete
 
 
 async def test_a_reused_uuid_is_refused_by_name(whisper_engine, tmp_path: Path, caplog) -> None:

@@ -27,11 +27,11 @@ from callbot.tickets.model import CallEndReason, Priority, TurnKind
 from telephony.frame_clock import FrameClock
 
 try:
-    from ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from callbot_harness import callbot_settings, running_callbot
+    from ami_server import callbot_call_event
+    from callbot_harness import callbot_settings, callbot_with_ami
 except ImportError:  # tests imported as a package
-    from tests.ami_server import AmiTestServer, FakeMember, FakeQueue, callbot_call_event
-    from tests.callbot_harness import callbot_settings, running_callbot
+    from tests.ami_server import callbot_call_event
+    from tests.callbot_harness import callbot_settings, callbot_with_ami
 
 pytestmark = pytest.mark.slow
 
@@ -100,29 +100,24 @@ def test_an_emergency_caller_hears_the_numbers_and_is_handed_back_at_top_priorit
     assert ticket.end_reason == CallEndReason.HANDED_BACK
     assert result.bot_hung_up  # the hangup frame: AudioSocket() returns to the dialplan
     assert variables[(CHANNEL, "CALLBOT_HANDBACK")] == "1"
+    assert variables[(CHANNEL, "QUEUE_PRIO")] == "100"  # [ami] emergency_queue_prio: the top
     events = [t.text for t in turns if t.kind == TurnKind.EVENT]
     assert "handed back to operators" in events
 
 
 async def run_call(engine, tmp: Path, voice: CallerVoice):
-    queue = FakeQueue("support", members=[FakeMember("Tổng đài viên 1", "PJSIP/op1", status=1)])
-    async with AmiTestServer(queues=[queue]) as ami:
-        settings = callbot_settings(tmp)
-        settings.ami.enabled = True
-        settings.ami.port = ami.port
-        settings.ami.secret = ami.secret
-        async with running_callbot(settings, engine) as bot:
-            await asyncio.wait_for(ami.logged_in.wait(), 10)
-            clock = FrameClock()
-            call_id = str(uuid.uuid4())
-            # The dialplan's UserEvent comes just before AudioSocket() connects.
-            await ami.send_event(callbot_call_event(call_id, "Lê Thị Hoa", "0911222333"))
-            result = await run_caller(
-                EMERGENCY_CALLER, host="127.0.0.1", port=bot.port, clock=clock,
-                ear=PromptEar(bot.services.prompts), voice=voice, call_id=call_id,
-            )  # fmt: skip
-            await check_ticket(result, EMERGENCY_CALLER, bot.services.store)
-            await clock.close()
-            ticket = await bot.services.store.get_ticket_for_call(call_id)
-            turns = await bot.services.store.list_turns(call_id)
-            return result, ticket, turns, dict(ami.variables)
+    settings = callbot_settings(tmp)
+    async with callbot_with_ami(settings, engine) as (bot, ami):
+        clock = FrameClock()
+        call_id = str(uuid.uuid4())
+        # The dialplan's UserEvent comes just before AudioSocket() connects.
+        await ami.send_event(callbot_call_event(call_id, "Lê Thị Hoa", "0911222333"))
+        result = await run_caller(
+            EMERGENCY_CALLER, host="127.0.0.1", port=bot.port, clock=clock,
+            ear=PromptEar(bot.services.prompts), voice=voice, call_id=call_id,
+        )  # fmt: skip
+        await check_ticket(result, EMERGENCY_CALLER, bot.services.store)
+        await clock.close()
+        ticket = await bot.services.store.get_ticket_for_call(call_id)
+        turns = await bot.services.store.list_turns(call_id)
+        return result, ticket, turns, dict(ami.variables)

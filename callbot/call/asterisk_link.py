@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from callbot.call.handback_context import (
+    QUEUE_PRIO_VARIABLE,
     HandbackContext,
     QueueFigures,
     expected_wait_s,
     wait_variables,
 )
 from callbot.config import AmiSettingsSection
-from callbot.tickets.model import Ticket
+from callbot.tickets.model import Priority, Ticket
 from callbot.tickets.store.base import StoreError
 from telephony.ami_client import AmiClient, AmiError, AmiSettings
 from telephony.ami_protocol import Packet
@@ -147,9 +148,12 @@ class AsteriskLink:
             log.warning("call %s: hand-back without a known channel", call_id)
             return False
         context = await self._context(call_id)
+        variables = context.channel_variables()
+        if context.priority == Priority.EMERGENCY:  # issue 17: top of the queue, at once
+            variables.append((QUEUE_PRIO_VARIABLE, str(self.settings.emergency_queue_prio)))
         # Sent together: the actions are pipelined on the one link (each its own ActionID).
         results = await asyncio.gather(
-            *(self.client.set_var(channel, n, v) for n, v in context.channel_variables()),
+            *(self.client.set_var(channel, n, v) for n, v in variables),
             return_exceptions=True,
         )
         failed = [r for r in results if isinstance(r, BaseException)]

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 
-from callbot.call.call_state import FINAL_DECODE_TIMEOUT_S, CallState
+from callbot.call.call_state import FINAL_DECODE_TIMEOUT_S, CallState, SupervisorHandBack
 from callbot.call.dialog import Action, End, Say
 from callbot.tickets.journal import JournalError, end_entry
 from callbot.tickets.model import CallEndReason, Speaker, TurnKind, utcnow
@@ -21,8 +21,72 @@ from telephony.audiosocket_protocol import (
 
 log = logging.getLogger(__name__)
 
+# How often a call asks the store whether a supervisor wants it handed back (issue 17): the
+# dashboard may be on another machine, so the store is the only channel between them.
+SUPERVISOR_POLL_S = 1.0
+HANDBACK_GAP_S = 0.4
+
 
 class CallEnding(CallState):
+    _supervisor_watch: asyncio.Task[None] | None = None
+
+    # ── a supervisor's "hand back now" (issue 17) ────────────────────────────────────────
+
+    def _watch_supervisor(self) -> None:
+        """Start polling the store for a hand-back request; cancelled in ``_finish``."""
+        pending = getattr(self.s.store, "handback_pending", None)  # a store without the live view
+        if pending is None or self.call_id is None or self._supervisor_watch is not None:
+            return
+        self._supervisor_watch = asyncio.create_task(
+            self._poll_supervisor(self.call_id), name=f"supervisor-{self.call_id}"
+        )
+
+    async def _poll_supervisor(self, call_id: str) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(SUPERVISOR_POLL_S)
+            try:
+                asked = await self.s.store.handback_pending(call_id)  # type: ignore[attr-defined]
+            except StoreError as error:
+                if not failing:  # once per outage, not once a second
+                    log.warning("call %s: cannot read hand-back requests: %s", call_id, error)
+                failing = True
+                continue
+            failing = False
+            if asked:
+                # Read by the dialog loop like anything the caller does (session.py).
+                self.inputs.put_nowait(SupervisorHandBack())
+                return
+
+    async def _supervisor_hand_back(self) -> bool:
+        """Hand the call back through the usual path (AMI mark, prompt, hangup frame).
+        False when AMI could not mark the channel: the session asks its question again."""
+        assert self.call_id is not None
+        marked = await self._mark_handback()  # type: ignore[attr-defined]
+        try:
+            await self.s.store.finish_handback(self.call_id, handed_back=marked)  # type: ignore[attr-defined]
+            finished = True
+        except StoreError as error:  # the row stays pending; the dashboard shows it so
+            log.warning("call %s: hand-back outcome not stored: %s", self.call_id, error)
+            finished = False
+        if not marked:
+            if finished:  # a pending row would fire again at once: watch only for a new one
+                self._watch_supervisor_again()
+            return False
+        self._end_reason, self._complete = CallEndReason.HANDED_BACK, False
+        await self._turn(Speaker.SYSTEM, TurnKind.EVENT, "handed back to operators by a supervisor")
+        script = self.dialog.script if self.dialog is not None else self.s.script
+        # The question was cut off mid-word (session.py interrupts it): a short silence
+        # first, so the caller hears the hand-back as a new sentence, not its tail.
+        await asyncio.sleep(HANDBACK_GAP_S)
+        await self._speak(script.handback_prompt, wait=True)  # type: ignore[attr-defined]
+        await self._hang_up()
+        return True
+
+    def _watch_supervisor_again(self) -> None:
+        self._supervisor_watch = None
+        self._watch_supervisor()
+
     # ── endings ──────────────────────────────────────────────────────────────────────────
 
     async def _play_out(self) -> None:
@@ -69,7 +133,8 @@ class CallEnding(CallState):
             log.exception("call %s: cannot read its ticket back", self.call_id)
             return False
         heard = self.dialog.state.slots if self.dialog is not None else {}
-        for question in self.s.script.questions:
+        script = self.dialog.script if self.dialog is not None else self.s.script  # surge
+        for question in script.questions:
             if not question.required:
                 continue
             slot = stored.slots.get(question.slot) if stored is not None else None
@@ -93,6 +158,8 @@ class CallEnding(CallState):
         await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
 
     async def _finish(self) -> None:
+        if self._supervisor_watch is not None:
+            self._supervisor_watch.cancel()
         self._wait_for_operator(False)
         self._stop_output()
         self.endpointer.stop()

@@ -34,6 +34,7 @@ from callbot.call.handback_queue import HandbackQueue, OperatorView
 from callbot.call.metrics import CallMetrics
 from callbot.call.rebuffer import Rebuffer
 from callbot.call.recording import CallRecorder
+from callbot.call.status_line import CallerLine
 from callbot.speech.asr.base import AsrEngine, AsrStream
 from callbot.speech.prompts import PromptLibrary
 from callbot.tickets.journal import CallJournal, Entry, JournalError, turn_entry
@@ -94,6 +95,14 @@ class CallServices:
     # an open call of ours that is not in the set is closed by the lease's sweep.
     owner_id: str | None = None
     running_calls: set[str] = field(default_factory=set)
+    # Issue 18: an open ticket's status by phone, the consent question (None: neither).
+    caller_line: CallerLine | None = None
+    # Issue 17: a new call's script by call id (surge mode's short one near capacity,
+    # callbot/call/surge_gate.py); None: always ``script``.
+    pick_script: Callable[[str], Awaitable[Script]] | None = None
+
+    async def script_for(self, call_id: str) -> Script:
+        return self.script if self.pick_script is None else await self.pick_script(call_id)
 
 
 # What the listener hands the dialog loop.
@@ -109,7 +118,15 @@ class StoreLost:
     why: str
 
 
-CallInput = Heard | Pressed | Silence | OperatorFree | HandBackFailed | HungUp | StoreLost
+@dataclass(frozen=True)
+class SupervisorHandBack:
+    """A supervisor asked, from the live view, to hand this call back now (issue 17)."""
+
+
+CallInput = (
+    Heard | Pressed | Silence | OperatorFree | HandBackFailed | HungUp | StoreLost
+    | SupervisorHandBack
+)  # fmt: skip
 
 
 class PeerGone(Exception):

@@ -15,6 +15,7 @@ from enum import Enum
 from callbot.call.hearing import understand_heard
 from callbot.call.script import (
     Action,
+    Aside,
     Ask,
     DialogEvent,
     End,
@@ -83,6 +84,8 @@ class Dialog:
         operator_available: Callable[[], bool] = lambda: False,
         known: Sequence[SlotValue] = (),
         network: Mapping[str, str] | None = None,
+        opening: Aside | None = None,
+        consent: Aside | None = None,
     ) -> None:
         self.script = script
         self.ticket_id = ticket_id
@@ -90,13 +93,16 @@ class Dialog:
         # Values the network told us (the caller's number); may fill in during the call.
         self.network: Mapping[str, str] = network if network is not None else {}
         self.state = DialogState()
+        # Issue 18: the status line before the intake; the consent question after readback.
+        self.aside, self._consent = opening, consent
         for slot in known:  # e.g. facts a supervisor or the network gave in advance
             self.state.slots[slot.name] = slot
 
     # ── public ──
 
     def start(self) -> list[Action]:
-        return [Say(self.script.greeting), *self._ask_current()]
+        first = self.aside.start(self) if self.aside is not None else self._ask_current()
+        return [Say(self.script.greeting), *first]
 
     def handle(self, event: DialogEvent) -> list[Action]:
         if self.state.phase is Phase.DONE:
@@ -110,7 +116,7 @@ class Dialog:
                 return self._hand_back()
             return []
         if isinstance(event, Silence):
-            return self._on_silence()
+            return self.aside.handle(self, event) if self.aside else self._on_silence()
         self.state.silences = 0
         self.state.question_silences = 0
         if isinstance(event, Heard) and (raised := self._raise_urgency(event)) is not None:
@@ -119,6 +125,8 @@ class Dialog:
             return self._human()
         if isinstance(event, Heard) and self.script.wants_human(event.text):
             return self._human()
+        if self.aside is not None:
+            return self.aside.handle(self, event)
         match self.state.phase:
             case Phase.QUESTION:
                 return self._on_answer(event)
@@ -274,6 +282,9 @@ class Dialog:
             )
             answer = understood.value if understood else None
         if answer == "yes":
+            if self._consent is not None:
+                self.aside, self._consent = self._consent, None  # asked once
+                return self.aside.start(self)
             return self._finish(confirmed=True)
         if answer == "no":
             if self.state.corrections >= self.script.max_corrections:
@@ -313,6 +324,13 @@ class Dialog:
         return self._ask_current()
 
     # ── endings ──
+
+    def intake(self) -> list[Action]:
+        """An aside is over: on with the intake (or the goodbye, after readback)."""
+        self.aside = None
+        if self.state.phase is Phase.CONFIRM:  # after the consent question: the goodbye
+            return self._finish(confirmed=True)
+        return self._ask_current()
 
     def _finish(self, *, confirmed: bool) -> list[Action]:
         s = self.state
@@ -368,6 +386,8 @@ class Dialog:
 
     def _resume(self) -> list[Action]:
         """Ask again what was being asked when the caller turned to a person."""
+        if self.aside is not None:
+            return self.aside.again(self)
         if self.state.phase is Phase.QUESTION:
             return self._ask_current()
         if self.state.phase is Phase.CONFIRM:

@@ -37,6 +37,10 @@ CONTEXT_VARIABLES = (
     SUMMARY_VARIABLE,
     ANNOUNCE_VARIABLE,
 )
+# app_queue's own priority variable, read as the caller (re)joins the queue; set on the
+# caller's channel for an emergency hand-back only, and not inherited (the operator's leg
+# never queues).
+QUEUE_PRIO_VARIABLE = "QUEUE_PRIO"
 INHERIT = "_"  # one level: the operator's channel gets it, channels it dials do not
 
 # Globals (Setvar without a Channel), read by the dialplan as ${GLOBAL(NAME)}.
@@ -75,6 +79,7 @@ class HandbackContext:
     place: str = ""
     callback_number: str = ""
     description: str = ""
+    priority: str = "normal"  # the ticket's urgency (issue 17): "emergency" goes first
 
     def __repr__(self) -> str:  # personal data: only the ticket number may reach a log
         return f"HandbackContext(ticket_id={self.ticket_id})"
@@ -94,6 +99,7 @@ class HandbackContext:
             place=slot("place") or ticket.admin_unit or "",
             callback_number=ticket.callback_number or ticket.caller_number or "",
             description=ticket.description or slot("description"),
+            priority=str(ticket.priority),
         )
 
     def summary(self) -> str:

@@ -56,6 +56,8 @@ def understand_heard(
     if choices is None or choice is None or choice.value is None:
         return free
     if free is None:
+        if choice.needs_agreement:  # won by a form the line makes sound like another's
+            return None
         return Understood(choice.value, round(choice.confidence, 3), event.text)
     if free.value not in choices.forms:
         return free

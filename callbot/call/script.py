@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from callbot.nlu.urgency import Urgency
 from callbot.speech.asr.choices import Choice, Choices
@@ -103,6 +104,20 @@ class HandBack:
 Action = Say | Ask | SetSlot | MissingSlot | End | HandBack
 
 
+class Aside(Protocol):
+    """A short exchange the engine hands the caller's answers to, before the intake or
+    after the readback (issue 18: callbot/call/status_line.py, the status of an open
+    ticket; callbot/call/consent.py, may we text you). ``host`` is the running Dialog."""
+
+    def start(self, host: Any) -> list[Action]: ...
+
+    def handle(self, host: Any, event: Heard | Pressed | Silence) -> list[Action]: ...
+
+    def again(self, host: Any) -> list[Action]:
+        """Ask again what was being asked (after "no operator free")."""
+        ...
+
+
 # ── The script that ivr.py fills in ─────────────────────────────────────────────────────
 
 
@@ -168,3 +183,7 @@ class Script:
     # emergency numbers), then is handed back at once or as soon as a person is free.
     urgency: Callable[[str], Urgency] | None = None
     emergency_prompt: tuple[Piece, ...] = ()
+    # Issue 18: a caller whose number has an open ticket hears its status first; one
+    # without caller ID may key a ticket number (and its callback number) to hear it.
+    status_by_phone: bool = True
+    status_by_ticket_number: bool = False

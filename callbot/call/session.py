@@ -26,7 +26,9 @@ from callbot.call.call_state import (
     HungUp,
     PeerGone,
     StoreLost,
+    SupervisorHandBack,
 )
+from callbot.call.consent import ConsentQuestion
 from callbot.call.dialog import (
     Action,
     Ask,
@@ -41,6 +43,7 @@ from callbot.call.dialog import (
 )
 from callbot.call.frame_path import FramePath
 from callbot.call.recording import CallRecorder
+from callbot.call.status_line import opening, respond
 from callbot.nlu.phone import check_phone
 from callbot.speech.pieces import Prompt
 from callbot.tickets.journal import CallJournal, call_info_entry, slot_entry
@@ -196,27 +199,51 @@ class CallSession(FramePath, CallEnding):
 
     # ── dialog loop ──────────────────────────────────────────────────────────────────────
 
+    async def _caller_number(self) -> str | None:
+        """Issue 18: who is calling, before the greeting, when the status line needs it
+        (the dialplan's UserEvent comes just before AudioSocket connects)."""
+        if self.s.caller_line is None or self.s.callers is None or self.call_id is None:
+            return None
+        info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
+        return getattr(info, "caller_number", None) or None
+
     async def _dialog_loop(self) -> None:
         assert self.ticket is not None
+        line = self.s.caller_line
+        script = await self.s.script_for(self.call_id or "")
+        # Surge mode's short script holds each caller's slot briefly: no status line then.
+        status = (
+            await opening(line, self.s.store, self.ticket.id, await self._caller_number())
+            if script is self.s.script
+            else None
+        )
         dialog = Dialog(
-            self.s.script,
+            script,
             ticket_id=self.ticket.id,
             operator_available=self._free,
             network=self.network,
+            opening=status,
+            consent=ConsentQuestion() if line is not None and line.notify_channel else None,
         )
         self.dialog = dialog
         actions = dialog.start()
+        self._watch_supervisor()  # issue 17: "hand back now" from the live view
         while True:
             event = await self._execute(actions)
             if event is None:
                 return
+            if isinstance(event, SupervisorHandBack):
+                if await self._supervisor_hand_back():
+                    return
+                actions = [a for a in actions if isinstance(a, Ask)][-1:]  # AMI refused: ask again
+                continue
             if isinstance(event, HungUp):
                 self._end_reason = event.reason
                 return
             if isinstance(event, StoreLost):
                 await self._not_saved()
                 return
-            actions = dialog.handle(event)
+            actions = await respond(dialog, event, self.s.store, status)
             self._wait_for_operator(dialog.state.human_requested)
 
     async def _execute(self, actions: list[Action]) -> CallInput | None:

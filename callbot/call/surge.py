@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,12 +21,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from callbot.call.script import Script
-from callbot.speech.pieces import Prompt
+from callbot.speech.pieces import Digits, Piece, Prompt
 
 log = logging.getLogger(__name__)
 
 SHORT_SLOTS = ("place", "callback_number")
 SURGE_GREETING = "surge_greeting"
+# "Nhân viên sẽ gọi lại bạn sau khoảng" + the hours as one digit + "giờ nữa."
+SURGE_ESTIMATE = "surge_estimate"
+SURGE_ESTIMATE_HOURS = "surge_estimate_hours"
+MAX_SPOKEN_HOURS = 9  # one spoken digit; beyond that no figure is said (it would not help)
 CHANGES_KEPT = 1000
 
 
@@ -43,16 +48,42 @@ class SurgeChange:
     calls: int
 
 
-def short_script(script: Script) -> Script:
+def callback_estimate_hours(
+    backlog: int | None, operators: int | None, callbacks_per_operator_hour: float
+) -> int | None:
+    """Whole hours (rounded up) until a person calls back a caller joining the backlog of
+    open callbacks now, at the rate the operators on duty work through it; None when a
+    figure would not be honest: nobody on duty, an unknown backlog, or beyond
+    ``MAX_SPOKEN_HOURS``."""
+    if backlog is None or not operators or operators < 1 or callbacks_per_operator_hour <= 0:
+        return None
+    hours = math.ceil((backlog + 1) / (operators * callbacks_per_operator_hour))
+    return hours if hours <= MAX_SPOKEN_HOURS else None
+
+
+def surge_greeting(hours: int | None) -> tuple[Piece, ...]:
+    """The short greeting, with the callback estimate only when there is an honest one."""
+    if hours is None:
+        return (Prompt(SURGE_GREETING),)
+    return (
+        Prompt(SURGE_GREETING),
+        Prompt(SURGE_ESTIMATE),
+        Digits(str(hours)),
+        Prompt(SURGE_ESTIMATE_HOURS),
+    )
+
+
+def short_script(script: Script, hours: int | None = None) -> Script:
     """The same script asking only where the caller is and how to call them back, both
-    required; the readback, goodbye and hand-back stay as they are."""
+    required; the readback, goodbye and hand-back stay as they are. ``hours``: the
+    callback estimate said in the greeting (None: no figure)."""
     questions = tuple(
         dataclasses.replace(q, required=True) for q in script.questions if q.slot in SHORT_SLOTS
     )
     missing = set(SHORT_SLOTS) - {q.slot for q in questions}
     if missing:
         raise ValueError(f"the script has no question for {sorted(missing)}")
-    return dataclasses.replace(script, greeting=(Prompt(SURGE_GREETING),), questions=questions)
+    return dataclasses.replace(script, greeting=surge_greeting(hours), questions=questions)
 
 
 class SurgeMode:
@@ -73,6 +104,7 @@ class SurgeMode:
         self._auto_on = False
         self._clock = clock
         self.changes: deque[SurgeChange] = deque(maxlen=CHANGES_KEPT)
+        self.change_count = 0  # all changes since start (``changes`` keeps the latest)
 
     @property
     def on(self) -> bool:
@@ -91,13 +123,15 @@ class SurgeMode:
             self._record(f"auto: {calls_in_progress} of {self.max_calls} calls", calls_in_progress)
         return self.on
 
-    def set_override(self, override: SurgeOverride, who: str, calls_in_progress: int) -> None:
-        """A supervisor's switch (``who``: their account name, not a caller's data)."""
+    def set_override(self, override: SurgeOverride, who: str, calls_in_progress: int) -> bool:
+        """A supervisor's switch (``who``: their account name, not a caller's data);
+        returns whether surge mode changed."""
         before = self.on
         self.override = override
         log.info("surge mode set to %s by %s", override.value, who)
         if self.on != before:
             self._record(f"supervisor {who}: {override.value}", calls_in_progress)
+        return self.on != before
 
     def script_for_new_call(self, script: Script, calls_in_progress: int) -> Script:
         return short_script(script) if self.observe(calls_in_progress) else script
@@ -105,4 +139,5 @@ class SurgeMode:
     def _record(self, reason: str, calls: int) -> None:
         change = SurgeChange(self._clock(), self.on, reason, calls)
         self.changes.append(change)
+        self.change_count += 1
         log.warning("surge mode %s (%s)", "ON" if change.on else "off", reason)

@@ -15,7 +15,7 @@ from typing import Any
 
 from callbot.call.metrics import percentile
 from callbot.loadtest import plots
-from callbot.loadtest.runner import RunData
+from callbot.loadtest.runner import RunData, heard_surge
 from callbot.loadtest.server import bucket_delta, histogram_quantile
 
 LATENCY_BUDGET_S = plots.LATENCY_BUDGET_S
@@ -47,6 +47,9 @@ class Figures:
     settings: dict[str, Any] = field(default_factory=dict)
     series: dict[str, list[list[float]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Surge mode (issue 17): when it switched, from the server's /metrics, and how many
+    # calls got the short script.
+    surge: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -148,6 +151,7 @@ def compute(data: RunData, *, label: str, settings: dict[str, Any] | None = None
         "cpu_s": [[round(s.at, 1), round(s.cpu_s, 2)] for s in data.samples if s.cpu_s is not None],
     }
     return Figures(
+        surge=surge_figures(data),
         label=label,
         wall_s=round(wall, 1),
         calls={
@@ -170,6 +174,35 @@ def compute(data: RunData, *, label: str, settings: dict[str, Any] | None = None
         series=series,  # type: ignore[arg-type]
         problems=problems,
     )
+
+
+def surge_figures(data: RunData) -> dict[str, Any]:
+    """When surge mode went on and off (seconds into the run, at the sampling's
+    resolution), its change count on the server, and the calls that got the short script;
+    {} when the server does not run surge mode."""
+    states = [(s.at, s.surge_on) for s in data.samples if s.surge_on is not None]
+    after, before = data.scrape_after, data.scrape_before
+    if not states and (after is None or "callbot_surge_on" not in after.values):
+        return {}
+    switched: list[list[Any]] = []
+    first = before.values.get("callbot_surge_on") if before is not None else None
+    last = bool(first) if first is not None else None
+    for at, on in states:
+        if last is None or bool(on) != last:
+            switched.append([round(at, 1), "on" if on else "off"])
+        last = bool(on)
+    changes = None
+    if after is not None:
+        changes = int(
+            after.get("callbot_surge_changes_total")
+            - (before.get("callbot_surge_changes_total") if before else 0.0)
+        )
+    return {
+        "on_at_start": bool(first) if first is not None else None,
+        "switched": switched,
+        "server_changes": changes,
+        "short_script_calls": sum(1 for c in data.calls if heard_surge(c)),
+    }
 
 
 # ── terminal ─────────────────────────────────────────────────────────────────────────────
@@ -208,6 +241,12 @@ def summary(f: Figures) -> str:
         f"concurrency max {f.concurrency['max']}, mean {f.concurrency['mean']};"
         f" mean completed call {f.mean_call_s} s; load average {co['load_average_at_end']}",
     ]
+    if f.surge:
+        switched = ", ".join(f"{state} at {at:.0f} s" for at, state in f.surge["switched"])
+        lines.append(
+            f"surge      {switched or 'no switch'}; {f.surge['server_changes']} changes on the"
+            f" server; {f.surge['short_script_calls']} calls got the short script"
+        )
     if f.problems:
         lines.append(f"problems   {len(f.problems)} (first: {f.problems[0]})")
     return "\n".join(line for line in lines if line)
@@ -254,6 +293,7 @@ def render_html(figures: list[Figures], title: str = "callbot load test") -> str
                     "asr": f.asr,
                     "cost": f.cost,
                     "settings": f.settings,
+                    "surge": f.surge,
                 }
             )
             + (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import sys
@@ -22,12 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callbot.call.metrics import percentile
+from callbot.call.surge import SHORT_SLOTS, SURGE_GREETING
 from callbot.loadtest.arrivals import ArrivalPlan
 from callbot.loadtest.caller import LiveLog, LoadCallResult, QuestionSpotter, run_load_call
 from callbot.loadtest.mix import Behaviour, CallerMix, PlannedCall
 from callbot.loadtest.server import Scrape, ServerUnderTest
 from callbot.simulation.caller import CallerVoice, check_ticket
 from callbot.simulation.ear import PromptEar
+from callbot.simulation.scripts import CallerScript
 from callbot.speech.prompts import PromptLibrary
 from callbot.tickets.store.base import TicketStore
 from telephony.frame_clock import FrameClock
@@ -46,6 +49,20 @@ class Sample:
     cpu_s: float | None  # server CPU seconds since the run started
     rss_bytes: int | None
     asr_in_flight: float | None
+    surge_on: float | None = None  # callbot_surge_on: 1 while new calls get the short script
+
+
+def heard_surge(result: LoadCallResult) -> bool:
+    return any(SURGE_GREETING in prompts for prompts in result.caller.prompts_heard)
+
+
+def surge_expectation(result: LoadCallResult, plan: PlannedCall) -> CallerScript:
+    """A caller greeted by surge mode's short script is owed a complete ticket with its
+    place and callback number only (the rest is asked when a person calls back)."""
+    if not heard_surge(result):
+        return plan.script
+    expect = {k: v for k, v in plan.script.expect.items() if k in SHORT_SLOTS}
+    return dataclasses.replace(plan.script, expect=expect)
 
 
 @dataclass
@@ -124,7 +141,7 @@ class CallPlacer:
         result.ticket_checked = True
         try:
             if plan.behaviour in (Behaviour.NORMAL, Behaviour.BARGE):
-                await check_ticket(result.caller, plan.script, self.store)
+                await check_ticket(result.caller, surge_expectation(result, plan), self.store)
                 result.ticket_ok = result.caller.ok
                 return
             deadline = time.monotonic() + 10
@@ -211,6 +228,7 @@ class Monitor:
                     asr_in_flight=(
                         scrape.values.get("callbot_asr_decodes_in_flight") if scrape else None
                     ),
+                    surge_on=scrape.values.get("callbot_surge_on") if scrape else None,
                 )
             )
             if self.show_progress:

@@ -185,6 +185,9 @@ class EventKind(StrEnum):
     # Issue 18 (callbot/tickets/notify/): data without the number or the message text.
     NOTIFY_CONSENT = "notify_consent"  # data: consent (true/false), channel
     NOTIFICATION = "notification"  # data: event, channel, outcome (sent/failed), attempts, code
+    # Issue 17 (the live view, callbot/tickets/store/sql_live.py): a supervisor asked to hand
+    # the call back to the operators now; data: call_id.
+    HANDBACK_REQUESTED = "handback_requested"
 
 
 @dataclass(frozen=True)

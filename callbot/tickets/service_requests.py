@@ -59,7 +59,10 @@ CLOSED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.REJECTED, Ticke
 OPEN_STATUSES = frozenset(TicketStatus) - CLOSED_STATUSES
 
 # Slots that identify or locate the person: never public, purged by retention.
-PERSONAL_SLOTS = ("callback_number", "name", "address", "description", "email", "lat", "long")
+# "addition": what a caller added by phone to an open ticket (issue 18, status line).
+PERSONAL_SLOTS = (
+    "callback_number", "name", "address", "description", "email", "lat", "long", "addition",
+)  # fmt: skip
 
 
 def open311_status(status: TicketStatus) -> str:

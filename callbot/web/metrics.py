@@ -143,6 +143,16 @@ class CallbotCollector(Collector):
                 "Decodes waiting or running (the ASR queue depth).",
                 value=asr.in_flight,
             )
+        surge = getattr(self.services, "pick_script", None)  # call/surge_gate.py's gate
+        if surge is not None and hasattr(surge, "change_count"):
+            yield GaugeMetricFamily(
+                "callbot_surge_on",
+                "1 while surge mode gives new calls the short script.",
+                value=1 if surge.on else 0,
+            )
+            yield CounterMetricFamily(
+                "callbot_surge_changes", "Times surge mode went on or off.", surge.change_count
+            )
         clock = getattr(self.services, "clock", None)
         if clock is not None:
             stats = clock.stats

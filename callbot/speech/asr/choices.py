@@ -21,6 +21,16 @@ class Choices:
     forms: Mapping[str, tuple[str, ...]]  # slot value → the texts that say it
     min_score: float  # the winning text's score, nats
     min_margin: float  # how far the winning value must lead the next one, nats
+    # Forms a telephone line can make sound like another value's form ("phải" and "sai":
+    # the band stops at 3.4 kHz, where /f/ and /s/ differ): a pick won by one of them is
+    # not trusted alone; the free transcript must agree (``nlu.candidates.telephone_twins``).
+    confusable: frozenset[str] = frozenset()
+
+    def pick(self, scores: Sequence[float]) -> Choice:
+        """``choose`` over this question's texts, at its thresholds."""
+        texts, values = self.texts()
+        return choose(scores, values, min_score=self.min_score, min_margin=self.min_margin,
+                      texts=texts, confusable=self.confusable)  # fmt: skip
 
     def texts(self) -> tuple[list[str], list[str]]:
         """Flattened (texts, values): what to score, and the value each text stands for."""
@@ -37,6 +47,7 @@ class Choice:
     value: str | None  # None: no candidate explains the answer well enough
     score: float  # the best value's score (nats of mutual information)
     margin: float  # how far ahead of the next value
+    needs_agreement: bool = False  # won by a confusable form: only with the free text's word
 
     @property
     def confidence(self) -> float:
@@ -45,11 +56,17 @@ class Choice:
 
 
 def choose(scores: Sequence[float], values: Sequence[str], *, min_score: float,
-           min_margin: float) -> Choice:  # fmt: skip
-    """The value whose best form scored highest, if it is both high and clearly ahead."""
+           min_margin: float, texts: Sequence[str] | None = None,
+           confusable: frozenset[str] = frozenset()) -> Choice:  # fmt: skip
+    """The value whose best form scored highest, if it is both high and clearly ahead;
+    marked ``needs_agreement`` when that best form is one of the ``confusable`` texts."""
     best: dict[str, float] = {}
-    for score, value in zip(scores, values, strict=True):
-        best[value] = max(score, best.get(value, float("-inf")))
+    best_text: dict[str, str] = {}
+    for i, (score, value) in enumerate(zip(scores, values, strict=True)):
+        if score > best.get(value, float("-inf")):
+            best[value] = score
+            if texts is not None:
+                best_text[value] = texts[i]
     ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
     if not ranked:
         return Choice(None, 0.0, 0.0)
@@ -57,4 +74,4 @@ def choose(scores: Sequence[float], values: Sequence[str], *, min_score: float,
     margin = top - ranked[1][1] if len(ranked) > 1 else top
     if top < min_score or margin < min_margin:
         return Choice(None, top, margin)
-    return Choice(top_value, top, margin)
+    return Choice(top_value, top, margin, best_text.get(top_value) in confusable)

@@ -33,6 +33,12 @@ def pin_native_threads(threads: int) -> bool:
     it is too late."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = str(threads)
+    if "numpy" in sys.modules:
+        # Too late for OPENBLAS_NUM_THREADS: numpy read it when it was imported (the server
+        # imports it long before the settings are known). Cap the loaded library instead.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
     if "ctranslate2" in sys.modules:
         log.warning("CTranslate2 was loaded before its thread counts were set")
         return False

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from callbot.speech.asr.base import Hypothesis
-from callbot.speech.asr.choices import Choice, Choices, choose
+from callbot.speech.asr.choices import Choice, Choices
+from callbot.speech.asr.features import log_mel
 from callbot.speech.asr.scheduling import DeadlineExecutor, decode_deadline
 from callbot.speech.asr.upsample import pcm16_to_float, upsample_8k_to_16k
 from callbot.speech.asr.voiced import voiced_span
@@ -190,19 +191,18 @@ class WhisperEngine:
         if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
             return Decoded("", 0.0, ""), Choice(None, 0.0, 0.0)
         features = self._features(audio)
-        texts, values = choices.texts()
+        texts, _ = choices.texts()
         if features.shape[-1] > MAX_WINDOW_FRAMES:  # a long speech, not a closed answer
             return self._decode_features(features), Choice(None, 0.0, 0.0)
         encoded = np.asarray(self._encode(features, to_cpu=True))
         decoded = self._decode_features(features, encoded)
-        scores = self._scores(features, encoded, tuple(texts))
-        return decoded, choose(
-            scores, values, min_score=choices.min_score, min_margin=choices.min_margin
-        )
+        return decoded, choices.pick(self._scores(features, encoded, tuple(texts)))
 
     def _features(self, audio: np.ndarray) -> np.ndarray:
-        # The last frame only covers the STFT padding.
-        return self._model.feature_extractor(audio)[:, :-1]
+        # faster-whisper's extractor output, computed faster (features.py); the model's own
+        # mel count (80, or 128 for large-v3). The last frame only covers the STFT padding.
+        n_mels = self._model.feature_extractor.mel_filters.shape[0]
+        return log_mel(audio, n_mels)[:, :-1]
 
     def _decode_features(self, features: np.ndarray, encoded: np.ndarray | None = None) -> Decoded:
         content = features.shape[-1]

@@ -13,7 +13,9 @@ both stores behave the same by construction and one test suite covers both:
 - sql_outbox.py: agency deliveries (issue 5);
 - sql_open311.py: Open311 requests filed by other channels (issue 5);
 - sql_retention.py: retention candidates and purging personal data (issue 5);
-- sql_notify.py: consent and the caller's messages (issue 18).
+- sql_notify.py: consent and the caller's messages (issue 18);
+- sql_callers.py: a caller's open tickets by number, and their additions (issue 18);
+- sql_live.py: the calls in progress and a supervisor's "hand back now" (issue 17).
 
 This module assembles ``SqlTicketStore`` from them and re-exports the names other modules
 import from here.
@@ -30,7 +32,9 @@ from callbot.tickets.store.sql_base import (
     to_utc,
 )
 from callbot.tickets.store.sql_call_path import RECOVERY_ACTOR, CallPathMixin
+from callbot.tickets.store.sql_callers import CallerTicketsMixin
 from callbot.tickets.store.sql_calls import CallTicketMixin
+from callbot.tickets.store.sql_live import LiveMixin
 from callbot.tickets.store.sql_notify import NotifyMixin
 from callbot.tickets.store.sql_open311 import Open311Mixin
 from callbot.tickets.store.sql_outbox import OUTBOX_ACTOR, OutboxMixin
@@ -51,6 +55,13 @@ __all__ = [
 
 
 class SqlTicketStore(
-    CallPathMixin, CallTicketMixin, OutboxMixin, Open311Mixin, RetentionMixin, NotifyMixin
+    CallPathMixin,
+    CallTicketMixin,
+    OutboxMixin,
+    Open311Mixin,
+    RetentionMixin,
+    NotifyMixin,
+    CallerTicketsMixin,
+    LiveMixin,
 ):
     """The TicketStore behaviour on top of a small engine adapter."""

@@ -19,10 +19,24 @@ STATIC = Path(__file__).parent / "static"
 
 
 def build_router() -> APIRouter:
-    from callbot.web.dashboard import routes_auth, routes_call, routes_list, routes_overview
+    from callbot.web.dashboard import (
+        routes_auth,
+        routes_call,
+        routes_list,
+        routes_live,
+        routes_overview,
+        routes_surge,
+    )
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
-    for module in (routes_auth, routes_list, routes_call, routes_overview):
+    for module in (
+        routes_auth,
+        routes_list,
+        routes_call,
+        routes_overview,
+        routes_surge,
+        routes_live,
+    ):
         router.include_router(module.router)
     return router
 

@@ -97,6 +97,16 @@ EVENT = {
     "note": "Ghi chú nội bộ",
     "delivery": "Gửi cơ quan",
     "purged": "Xoá dữ liệu cá nhân",
+    "handback_requested": "Giám sát viên yêu cầu chuyển tổng đài viên",
+}
+
+# Issue 17: how soon a ticket needs a person (callbot/nlu/urgency.py, docs/triage.md).
+PRIORITY = {"normal": "Bình thường", "urgent": "Khẩn", "emergency": "Khẩn cấp"}
+# The live view's "hand back now" request, as the supervisor sees it.
+HANDBACK_STATE = {
+    "pending": "đang chuyển…",
+    "done": "đã chuyển",
+    "failed": "chuyển không được",
 }
 
 # Who wrote a history event: the store's own actors; people appear by their login.

@@ -48,6 +48,7 @@ _env.filters.update(
     system_turn=wording.system_turn,
     role=lambda code: labels.label(labels.ROLE, code),
     event=lambda code: labels.label(labels.EVENT, code),
+    priority=lambda code: labels.label(labels.PRIORITY, code),
     offset=labels.offset,
     percent=labels.percent,
     confidence=lambda value: "—" if value is None else f"{value:.2f}".replace(".", ","),
