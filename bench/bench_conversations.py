@@ -26,24 +26,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the typed intake the channels' tests use
+
+from ticket_helpers import TYPED_INTAKE as LINES  # noqa: E402
 
 import ivr  # noqa: E402
 from callbot.channels.conversation import ConversationService, event_from_text  # noqa: E402
 from callbot.speech.prompts import PromptLibrary  # noqa: E402
 from callbot.tickets.model import Channel  # noqa: E402
 from callbot.tickets.store.factory import open_store  # noqa: E402
-
-LINES = [
-    "nhà tôi hết gạo rồi",
-    "1",
-    "phường bến thành",
-    "số 12 đường lê lợi",
-    "nhà có bốn người",
-    "tôi tên là trần thị mai",
-    "không chín một hai ba bốn năm sáu bảy tám",
-    "cả nhà mất việc",
-    "đúng rồi",
-]
 
 
 async def run(conversations: int, concurrency: int, store_url: str) -> dict:

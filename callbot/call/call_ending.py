@@ -34,8 +34,7 @@ class CallEnding(CallState):
 
     def _watch_supervisor(self) -> None:
         """Start polling the store for a hand-back request; cancelled in ``_finish``."""
-        pending = getattr(self.s.store, "handback_pending", None)  # a store without the live view
-        if pending is None or self.call_id is None or self._supervisor_watch is not None:
+        if self.call_id is None or self._supervisor_watch is not None:
             return
         self._supervisor_watch = asyncio.create_task(
             self._poll_supervisor(self.call_id), name=f"supervisor-{self.call_id}"
@@ -46,7 +45,7 @@ class CallEnding(CallState):
         while True:
             await asyncio.sleep(SUPERVISOR_POLL_S)
             try:
-                asked = await self.s.store.handback_pending(call_id)  # type: ignore[attr-defined]
+                asked = await self.s.store.handback_pending(call_id)
             except StoreError as error:
                 if not failing:  # once per outage, not once a second
                     log.warning("call %s: cannot read hand-back requests: %s", call_id, error)
@@ -64,7 +63,7 @@ class CallEnding(CallState):
         assert self.call_id is not None
         marked = await self._mark_handback()  # type: ignore[attr-defined]
         try:
-            await self.s.store.finish_handback(self.call_id, handed_back=marked)  # type: ignore[attr-defined]
+            await self.s.store.finish_handback(self.call_id, handed_back=marked)
             finished = True
         except StoreError as error:  # the row stays pending; the dashboard shows it so
             log.warning("call %s: hand-back outcome not stored: %s", self.call_id, error)

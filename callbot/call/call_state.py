@@ -170,6 +170,7 @@ class CallState:
         self._slot_version = 0
         self._current_playback: Playback | None = None
         self.caller_info: object | None = None  # from the AMI correlation, if any
+        self._correlated = asyncio.Event()  # set once the correlation has its answer (or none)
         self.network: dict[str, str] = {}  # slot values the network offers (caller number)
         self.dialog: Dialog | None = None
         self._waiting_for_operator = False

@@ -182,10 +182,13 @@ class CallSession(FramePath, CallEnding):
 
     async def _correlate(self) -> None:
         assert self.call_id is not None and self.s.callers is not None
-        info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
+        try:
+            info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
+            self.caller_info = info
+        finally:
+            self._correlated.set()  # the status line's wait (_caller_number) ends here too
         if info is None:
             return
-        self.caller_info = info
         number = getattr(info, "caller_number", None)
         if number and check_phone(number).kind:  # only a number we could call back
             self.network["callback_number"] = number
@@ -204,8 +207,8 @@ class CallSession(FramePath, CallEnding):
         (the dialplan's UserEvent comes just before AudioSocket connects)."""
         if self.s.caller_line is None or self.s.callers is None or self.call_id is None:
             return None
-        info = await self.s.callers.wait_for(self.call_id, self.s.correlation_wait_s)
-        return getattr(info, "caller_number", None) or None
+        await self._correlated.wait()  # the one wait for the UserEvent, in _correlate
+        return getattr(self.caller_info, "caller_number", None) or None
 
     async def _dialog_loop(self) -> None:
         assert self.ticket is not None

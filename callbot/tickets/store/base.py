@@ -99,6 +99,11 @@ class TicketStore(Protocol):
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
 
+    async def handback_pending(self, call_id: str) -> bool:
+        """A supervisor asked (live view) to hand this call back; one primary-key read."""
+
+    async def finish_handback(self, call_id: str, *, handed_back: bool) -> None: ...
+
     async def get_ticket_for_call(self, call_id: str) -> Ticket | None: ...
 
     async def list_tickets(
