@@ -192,13 +192,18 @@ class CallPathMixin(SqlStoreBase):
             raise StoreError(f"append_turn: turn {turn.seq} of {turn.call_id}: {error}") from error
         if stored:
             return
-        async with self._transaction("append_turn", write=False) as tx:
-            row = await _fetchrow(
+
+        async def stored_turn(tx: Tx, _retried: bool) -> Row | None:
+            return await _fetchrow(
                 tx,
                 "SELECT speaker, kind, text FROM turns WHERE call_id = ? AND seq = ?",
                 turn.call_id,
                 turn.seq,
             )
+
+        # Read back as retried as the insert was: a connection cut here (a failover right
+        # after the conflict) must not fail a turn that is in fact stored.
+        row = await self._write("append_turn", stored_turn, write=False)
         if row is None or (row["speaker"], row["kind"], row["text"]) != (
             str(turn.speaker),
             str(turn.kind),
