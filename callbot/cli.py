@@ -174,6 +174,7 @@ MODULE_COMMANDS = {
         "purge recordings and personal data past their period",
     ),
     "outbox": ("callbot.outbox_cli", "agency deliveries: run the worker, list, retry"),
+    "recordings": ("callbot.recordings_archive", "compress finished calls' WAV to FLAC"),
 }
 
 

@@ -18,6 +18,7 @@ from callbot.call.asterisk_link import AsteriskLink
 from callbot.call.consent import after_intake, caller_line
 from callbot.call.dialog import Script
 from callbot.call.handback_queue import HandbackQueue
+from callbot.call.handback_watch import HandbackWatch
 from callbot.call.session import CallServices, CallSession
 from callbot.call.surge_gate import SurgeGate, build_surge_gate, marking_surge_tickets
 from callbot.config import ConfigError, Settings
@@ -140,6 +141,8 @@ class Callbot:
         if self.retention is not None:
             await self.retention.stop()
         await self.services.clock.close()
+        if self.services.handback_watch is not None:  # before the store it reads
+            await self.services.handback_watch.close()
         if self.owns_asr:
             await self.services.asr.close()
         if self.owns_store:
@@ -276,8 +279,11 @@ async def _start(
         owner_id=new_owner_id(),
     )
     services.caller_line = caller_line(settings, services.script)  # issue 18
+    # A supervisor's "hand back now": one store read a second for all of this process's calls.
+    services.handback_watch = HandbackWatch(store)
 
     opened.push_async_callback(services.clock.close)
+    opened.push_async_callback(services.handback_watch.close)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await CallSession(services, reader, writer).run()

@@ -282,6 +282,31 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def require_chromium() -> None:
+    """At a browser test module's top: skip it where Debian's Chromium or Playwright is
+    missing — except in CI, where `make setup` installs both, so a missing one fails."""
+    import pytest
+
+    pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"no Chromium at {CHROMIUM}: `make setup` should have installed it")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+        )
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Headless Chromium, driven by Playwright's sync API, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
 def sign_in(page: Any, base_url: str, login: str, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/dashboard/login")
     page.fill("input[name=login]", login)

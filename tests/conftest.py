@@ -15,3 +15,14 @@ def whisper_engine():
     import asyncio
 
     asyncio.run(engine.close())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a browser test module (call require_chromium() at its top)."""
+    try:
+        from browser import chromium_browser
+    except ImportError:  # run from the repository root as a package
+        from tests.browser import chromium_browser
+    with chromium_browser() as chromium:
+        yield chromium

@@ -12,30 +12,17 @@ from typing import Any
 import pytest
 
 try:
-    from browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+    from browser import live_server, require_chromium, seed_busy_day, sign_in
 except ImportError:  # run from the repository root as a package
-    from tests.browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+    from tests.browser import live_server, require_chromium, seed_busy_day, sign_in
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not os.path.exists(CHROMIUM):
-    # In CI a missing browser is a broken install (the Makefile installs it), not a reason to skip.
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"no Chromium at {CHROMIUM}: `make setup` should have installed it")
-    pytestmark = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+require_chromium()  # skips the module without Chromium (fails in CI)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with live_server(tmp_path_factory.mktemp("dashboard")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -12,15 +12,11 @@ from typing import Any
 import pytest
 
 try:
-    from browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+    from browser import live_server, require_chromium, seed_busy_day, sign_in
 except ImportError:  # run from the repository root as a package
-    from tests.browser import CHROMIUM, launch_chromium, live_server, seed_busy_day, sign_in
+    from tests.browser import live_server, require_chromium, seed_busy_day, sign_in
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"no Chromium at {CHROMIUM}: `make setup` should have installed it")
-    pytestmark = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+require_chromium()  # skips the module without Chromium (fails in CI)
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 PHONE = {"width": 375, "height": 740}
@@ -41,14 +37,6 @@ OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with live_server(tmp_path_factory.mktemp("dashboard-ux"), seeder=seed_busy_day) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Any, **options: Any) -> Any:

@@ -17,17 +17,13 @@ import pytest
 from callbot.tickets.model import CallEndReason, Speaker, Turn, TurnKind, utcnow
 
 try:
-    from browser import CHROMIUM, launch_chromium, live_server, seed, sign_in
+    from browser import live_server, require_chromium, seed, sign_in
     from live_calls import FIRE_CALL, FLOOD_CALL, FLOOD_NUMBER, seed_live
 except ImportError:
-    from tests.browser import CHROMIUM, launch_chromium, live_server, seed, sign_in
+    from tests.browser import live_server, require_chromium, seed, sign_in
     from tests.live_calls import FIRE_CALL, FLOOD_CALL, FLOOD_NUMBER, seed_live
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"no Chromium at {CHROMIUM}: `make setup` should have installed it")
-    pytestmark = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+require_chromium()  # skips the module without Chromium (fails in CI)
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -42,14 +38,6 @@ async def seed_with_live_calls(store: Any, now: datetime) -> Any:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with live_server(tmp_path_factory.mktemp("live-browser"), seeder=seed_with_live_calls) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_the_page_follows_the_stream_and_hands_a_call_back(server: Any, browser: Any) -> None:

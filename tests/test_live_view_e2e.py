@@ -23,9 +23,11 @@ from telephony.frame_clock import FrameClock
 try:
     from ami_server import callbot_call_event
     from callbot_harness import callbot_settings, callbot_with_ami
+    from test_handback_watch import count_statements
 except ImportError:  # tests imported as a package
     from tests.ami_server import callbot_call_event
     from tests.callbot_harness import callbot_settings, callbot_with_ami
+    from tests.test_handback_watch import count_statements
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +42,7 @@ SILENT_AFTER_MENU = CallerScript(
 
 def test_a_supervisor_hands_a_live_call_back(whisper_engine, tmp_path: Path) -> None:
     outcome = asyncio.run(run_call(whisper_engine, tmp_path))
-    result, ticket, turns, history, variables, pending, asked_after_s = outcome
+    result, ticket, turns, history, variables, pending, asked_after_s, reads = outcome
     assert not result.error, result.error
     heard = [p for turn in result.prompts_heard for p in turn]
     assert "handback" in heard  # the caller is told they are being put through
@@ -55,12 +57,18 @@ def test_a_supervisor_hands_a_live_call_back(whisper_engine, tmp_path: Path) -> 
     assert [e.actor for e in asked] == ["giamsat"]
     assert not pending  # marked done
     assert asked_after_s < 8.0, asked_after_s  # polled about once a second, plus the prompt
+    # The process's one watcher read the store for the call, no per-call poll, and stopped
+    # once the call ended.
+    assert reads["per_call"] == 0
+    assert 1 <= reads["polls"] <= reads["call_s"] + 1, reads  # one query a second
+    assert reads["polls"] == reads["polls_at_end"] == reads["polls_after_end"], reads
+    assert not reads["still_polling"] and reads["watched"] == 0
 
 
 def test_when_asterisk_cannot_take_it_back_the_bot_asks_again(whisper_engine, tmp_path) -> None:
     # No UserEvent names this call's channel: AMI cannot mark it for the operators.
     outcome = asyncio.run(run_call(whisper_engine, tmp_path, channel_known=False))
-    result, ticket, turns, history, variables, pending, _ = outcome
+    result, ticket, turns, history, variables, pending, _, reads = outcome
     assert not result.error, result.error
     texts = [t.text for t in turns]
     failed = next(i for i, t in enumerate(texts) if t.startswith("hand-back failed"))
@@ -72,13 +80,18 @@ def test_when_asterisk_cannot_take_it_back_the_bot_asks_again(whisper_engine, tm
     assert not any(name == "CALLBOT_HANDBACK" for _, name in variables)
     assert not pending  # marked failed: the supervisor may ask again
     assert sum(e.kind is EventKind.HANDBACK_REQUESTED for e in history) == 1
+    assert reads["per_call"] == 0 and reads["watched"] == 0  # watched again, then unwatched
 
 
 async def run_call(engine, tmp: Path, *, channel_known: bool = True):
     settings = callbot_settings(tmp)
     async with callbot_with_ami(settings, engine) as (bot, ami):
         store = bot.services.store
+        watch = bot.services.handback_watch
+        assert watch is not None and not watch.polling  # no call up: no query
+        statements = count_statements(store)
         clock = FrameClock()
+        call_started = time.monotonic()
         call_id = str(uuid.uuid4())
         if channel_known:
             await ami.send_event(callbot_call_event(call_id, "Lê Thị Hoa", "0911222333"))
@@ -115,7 +128,18 @@ async def run_call(engine, tmp: Path, *, channel_known: bool = True):
             if ticket is not None and ticket.end_reason is not None:
                 break
             await asyncio.sleep(0.1)
+        call_s, polls_at_end = time.monotonic() - call_started, watch.polls
+        await asyncio.sleep(2.5)  # more than two polls: none comes with no call up
+        reads = {
+            "per_call": statements["handback_pending"],
+            "polls": statements["pending_handbacks"],
+            "polls_at_end": polls_at_end,
+            "polls_after_end": watch.polls,
+            "call_s": call_s,
+            "still_polling": watch.polling,
+            "watched": watch.watched,
+        }
         turns = await store.list_turns(call_id)
         history = await store.list_history(live.ticket_id)
         pending = await store.handback_pending(call_id)
-        return result, ticket, turns, history, dict(ami.variables), pending, asked_after_s
+        return result, ticket, turns, history, dict(ami.variables), pending, asked_after_s, reads

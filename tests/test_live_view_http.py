@@ -156,11 +156,16 @@ def test_the_event_stream_sends_changes_only_and_ended_calls(server: Any) -> Non
 
 def test_the_stream_stops_when_the_client_goes(server: Any) -> None:
     client = _sign_in(server.url, "giamsat")
-    before = routes_live.open_streams
+    # An earlier test's stream may still be closing in the server thread: start from none.
+    _wait_for_open_streams(0)
     with client.stream("GET", "/dashboard/live/events", timeout=15) as response:
         next(response.iter_lines())
-        assert routes_live.open_streams == before + 1
+        assert routes_live.open_streams == 1
+    _wait_for_open_streams(0)
+    assert routes_live.open_streams == 0
+
+
+def _wait_for_open_streams(count: int) -> None:
     deadline = time.monotonic() + 5
-    while routes_live.open_streams > before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert routes_live.open_streams == before
+    while routes_live.open_streams != count and time.monotonic() < deadline:
+        time.sleep(0.05)

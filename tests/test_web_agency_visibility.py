@@ -41,7 +41,12 @@ def officer(agency: str, user_id: int = 7) -> User:
 
 
 async def _routed(store: SqlTicketStore, case_type: str) -> int:
-    ticket = await call_ticket(store, case_type=case_type, place="Quận 3")
+    # Each ticket its own household (issue 18 would link a second call of one household).
+    number = f"09120000{len(case_type):02d}"
+    slots = {"callback_number": number, "address": f"{len(case_type)} Lê Lợi"}
+    ticket = await call_ticket(
+        store, case_type=case_type, place="Quận 3", caller_number=number, slots=slots
+    )
     routed = await route_ticket(store, ticket.id, load_rules(Settings().routing.rules_file))
     assert routed is not None
     return ticket.id

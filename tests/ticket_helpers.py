@@ -54,8 +54,10 @@ async def call_ticket(
     started_at: datetime = T0,
     recording_path: str | None = None,
     caller_number: str | None = "0281234567",
+    slots: dict[str, str] | None = None,
 ) -> Ticket:
-    """A call that captured the slots given, with a few transcript turns, then ended."""
+    """A call that captured the slots given, with a few transcript turns, then ended;
+    ``slots`` replace or add to CALLER_SLOTS (another household: its own number, address)."""
     call = CallRecord(
         str(uuid.uuid4()),
         started_at,
@@ -63,7 +65,7 @@ async def call_ticket(
         recording_path=recording_path,
     )
     await store.begin_call(call)
-    slots = dict(CALLER_SLOTS)
+    slots = {**CALLER_SLOTS, **(slots or {})}
     if case_type:
         slots["case_type"] = case_type
     if place:

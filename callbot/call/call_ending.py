@@ -21,41 +21,20 @@ from telephony.audiosocket_protocol import (
 
 log = logging.getLogger(__name__)
 
-# How often a call asks the store whether a supervisor wants it handed back (issue 17): the
-# dashboard may be on another machine, so the store is the only channel between them.
-SUPERVISOR_POLL_S = 1.0
 HANDBACK_GAP_S = 0.4
 
 
 class CallEnding(CallState):
-    _supervisor_watch: asyncio.Task[None] | None = None
-
     # ── a supervisor's "hand back now" (issue 17) ────────────────────────────────────────
 
     def _watch_supervisor(self) -> None:
-        """Start polling the store for a hand-back request; cancelled in ``_finish``."""
-        if self.call_id is None or self._supervisor_watch is not None:
+        """Ask the process's watcher (one store read a second for all calls, issue 14) to
+        pass a hand-back request for this call to the dialog loop; ``_finish`` unwatches."""
+        watch = self.s.handback_watch
+        if self.call_id is None or watch is None:
             return
-        self._supervisor_watch = asyncio.create_task(
-            self._poll_supervisor(self.call_id), name=f"supervisor-{self.call_id}"
-        )
-
-    async def _poll_supervisor(self, call_id: str) -> None:
-        failing = False
-        while True:
-            await asyncio.sleep(SUPERVISOR_POLL_S)
-            try:
-                asked = await self.s.store.handback_pending(call_id)
-            except StoreError as error:
-                if not failing:  # once per outage, not once a second
-                    log.warning("call %s: cannot read hand-back requests: %s", call_id, error)
-                failing = True
-                continue
-            failing = False
-            if asked:
-                # Read by the dialog loop like anything the caller does (session.py).
-                self.inputs.put_nowait(SupervisorHandBack())
-                return
+        # Read by the dialog loop like anything the caller does (session.py).
+        watch.watch(self.call_id, lambda: self.inputs.put_nowait(SupervisorHandBack()))
 
     async def _supervisor_hand_back(self) -> bool:
         """Hand the call back through the usual path (AMI mark, prompt, hangup frame).
@@ -83,7 +62,9 @@ class CallEnding(CallState):
         return True
 
     def _watch_supervisor_again(self) -> None:
-        self._supervisor_watch = None
+        # The watcher stopped watching this call when it delivered the request; the row is
+        # marked failed now, so only a new request fires (a read taken before it was marked
+        # does not: handback_watch.py).
         self._watch_supervisor()
 
     # ── endings ──────────────────────────────────────────────────────────────────────────
@@ -157,8 +138,8 @@ class CallEnding(CallState):
         await self._turn(Speaker.SYSTEM, TurnKind.EVENT, f"protocol error: {error}")
 
     async def _finish(self) -> None:
-        if self._supervisor_watch is not None:
-            self._supervisor_watch.cancel()
+        if self.s.handback_watch is not None and self.call_id is not None:
+            self.s.handback_watch.unwatch(self.call_id)
         self._wait_for_operator(False)
         self._stop_output()
         self.endpointer.stop()

@@ -31,6 +31,7 @@ from callbot.call.endpointer import (
     EndpointerSettings,
 )
 from callbot.call.handback_queue import HandbackQueue, OperatorView
+from callbot.call.handback_watch import HandbackWatch
 from callbot.call.metrics import CallMetrics
 from callbot.call.rebuffer import Rebuffer
 from callbot.call.recording import CallRecorder
@@ -100,6 +101,9 @@ class CallServices:
     # Issue 17: a new call's script by call id (surge mode's short one near capacity,
     # callbot/call/surge_gate.py); None: always ``script``.
     pick_script: Callable[[str], Awaitable[Script]] | None = None
+    # Issue 17: a supervisor's "hand back now", read from the store once a second for all
+    # the process's calls (callbot/call/handback_watch.py); None: not watched.
+    handback_watch: HandbackWatch | None = None
 
     async def script_for(self, call_id: str) -> Script:
         return self.script if self.pick_script is None else await self.pick_script(call_id)

@@ -144,3 +144,15 @@ def district_2021_to_wards_2025() -> dict[str, tuple[str, ...]]:
     for (district_key, _), new_wards in legacy_ward_to_2025().items():
         merged[full_key_to_name[district_key]].update(new_wards)
     return {name: tuple(sorted(wards)) for name, wards in merged.items()}
+
+
+@lru_cache(maxsize=1)
+def units_by_name() -> dict[str, AdminUnit]:
+    """Every unit by its full name, case-folded. Full names never collide across schemes:
+    the type word is part of them ("Quận Gò Vấp" is the district, "Phường Gò Vấp" the ward)."""
+    return {unit.name.casefold(): unit for unit in (*districts_2021(), *wards_2025())}
+
+
+def find_unit(name: str) -> AdminUnit | None:
+    """The admin unit a canonical place name (the ``place`` slot's value) denotes."""
+    return units_by_name().get(" ".join(name.split()).casefold())

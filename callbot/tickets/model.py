@@ -140,6 +140,9 @@ class Ticket:
     # Issue 18: may we text the caller (None: never asked), and by which channel (sms/zns).
     notify_consent: bool | None = None
     notify_channel: str | None = None
+    # Issue 18 item 3: the household's case this ticket was linked to (the id of the case's
+    # first ticket); None for a ticket that is its own case (callbot/tickets/household.py).
+    case_id: int | None = None
 
 
 # Ticket fields that follow a slot: ``set_slot(call_id, SlotValue("place", …))`` also sets
@@ -188,6 +191,14 @@ class EventKind(StrEnum):
     # Issue 17 (the live view, callbot/tickets/store/sql_live.py): a supervisor asked to hand
     # the call back to the operators now; data: call_id.
     HANDBACK_REQUESTED = "handback_requested"
+    # Issue 18 item 3 (one case per household, callbot/tickets/store/sql_cases.py), on both
+    # tickets: data case (the case's first ticket), ticket (the linked one), by (number,
+    # address, supervisor).
+    CASE_LINKED = "case_linked"
+    CASE_SPLIT = "case_split"  # data: case, ticket; a supervisor's reason
+    # Issue 14 (callbot/recordings_archive.py): the recording was moved to a compressed
+    # archive format; data: recording_format ("flac"), never the path.
+    RECORDING_ARCHIVED = "recording_archived"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 A ticket keeps its personal data — caller and callback numbers, name, street address,
 free-text description, the text of every caller and bot turn, the recording — for a period
 after its last change that depends on its status (``[retention] periods``, e.g.
-``closed=90``; ``default_days`` for the rest). Then the WAV file is deleted and the ticket is
-anonymised in one transaction, leaving the figures statistics need: case type, admin unit,
-agency, dates, status, completeness, end reason, the number and timing of turns. The purge
-is a ``purged`` event in the ticket's history. `callbot serve` runs it every
-``interval_s``; ``callbot retention purge [--dry-run]`` runs it once.
+``closed=90``; ``default_days`` for the rest). Then the recording (WAV, or FLAC once
+archived) is deleted and the ticket is anonymised in one transaction, leaving the figures
+statistics need: case type, admin unit, agency, dates, status, completeness, end reason,
+the number and timing of turns. The purge is a ``purged`` event in the ticket's history.
+`callbot serve` runs it every ``interval_s``; ``callbot retention purge [--dry-run]`` runs
+it once.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ def _recording_file(recordings_dir: Path | None, relative: str | None) -> Path |
     return path if path.is_relative_to(base) else None
 
 
+def _with_archive_leftovers(recording: Path) -> list[Path]:
+    if recording.suffix not in (".wav", ".flac"):
+        return [recording]
+    flac = recording.with_suffix(".flac")
+    siblings = [recording.with_suffix(".wav"), flac, flac.with_name(flac.name + ".tmp")]
+    return [recording, *(path for path in siblings if path != recording)]
+
+
 async def purge(
     store: SqlTicketStore,
     policy: RetentionPolicy,
@@ -113,14 +122,20 @@ async def _purge_one(
     recordings_dir: Path | None,
     report: PurgeReport,
 ) -> None:
-    wav = _recording_file(recordings_dir, candidate.recording_path)
-    if wav is not None and wav.exists():
+    recording = _recording_file(recordings_dir, candidate.recording_path)
+    # A .wav or, once archived, a .flac (callbot/recordings_archive.py); with it whatever a
+    # cut compression left beside it: the WAV it came from, a FLAC or its temporary file.
+    files = [] if recording is None else _with_archive_leftovers(recording)
+    if any(path.exists() for path in files):
         report.recordings_deleted += 1
-        report.recording_bytes += wav.stat().st_size
+    for path in files:
+        if not path.exists():
+            continue
+        report.recording_bytes += path.stat().st_size
         if not report.dry_run:
             # The file first: a crash between the two leaves a ticket the next run purges
             # (the file is already gone), never a recording nothing points to any more.
-            wav.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
     if not report.dry_run:
         await store.purge_personal_data(
             candidate.ticket_id, personal_slots=PERSONAL_SLOTS, actor=RETENTION_ACTOR

@@ -27,9 +27,10 @@ from callbot.nlu.admin_units import (
     SCHEME_DISTRICT_2021,
     AdminUnit,
     district_2021_to_wards_2025,
-    districts_2021,
-    wards_2025,
+    find_unit,
+    units_by_name,
 )
+from callbot.tickets.cases import link_household
 from callbot.tickets.deliveries import AgencyTarget, Delivery
 from callbot.tickets.model import Ticket, TicketStatus
 from callbot.tickets.store.base import TransitionError
@@ -43,6 +44,7 @@ _PLACEHOLDERS = {"unit", "code", "key"}
 # Issue 17: a raised ticket's SLA (hours) when shorter than its case type's; overridden by
 # [priority_sla_hours] in the rules file. docs/triage.md says why these.
 PRIORITY_SLA_HOURS = {"urgent": 4.0, "emergency": 1.0}
+DEFAULT_HOUSEHOLD_WINDOW_DAYS = 30.0  # docs/tickets.md, "One case per household"
 
 
 class RulesError(ValueError):
@@ -83,6 +85,9 @@ class RoutingRules:
     agencies: dict[str, Agency] = field(default_factory=dict)  # named ones and overrides
     route_incomplete: bool = False
     priority_sla_hours: dict[str, float] = field(default_factory=lambda: dict(PRIORITY_SLA_HOURS))
+    # Issue 18: a new ticket about the household of an open case filed this many days back
+    # is linked to that case instead of routed again (callbot/tickets/cases.py); 0: never.
+    household_window_days: float = DEFAULT_HOUSEHOLD_WINDOW_DAYS
 
     def committee(self, unit: AdminUnit) -> Agency:
         templated = self.committees.agency(unit)
@@ -136,7 +141,7 @@ def load_rules(path: str | Path) -> RoutingRules:
 
 def parse_rules(data: dict[str, Any], *, where: str = "routing rules") -> RoutingRules:
     known = {"route_incomplete", "committees", "case_agencies", "sla_hours", "agencies"}
-    known |= {"priority_sla_hours"}  # issue 17
+    known |= {"priority_sla_hours", "household_window_days"}  # issues 17, 18
     unknown = set(data) - known
     if unknown:
         raise RulesError(f"{where}: unknown keys {sorted(unknown)}")
@@ -195,8 +200,11 @@ def parse_rules(data: dict[str, Any], *, where: str = "routing rules") -> Routin
     route_incomplete = data.get("route_incomplete", False)
     if not isinstance(route_incomplete, bool):
         raise RulesError(f"{where}: route_incomplete must be true or false")
+    window = data.get("household_window_days", DEFAULT_HOUSEHOLD_WINDOW_DAYS)
+    if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
+        raise RulesError(f"{where}: household_window_days must be a number of days, 0 or more")
     return RoutingRules(
-        committees, case_agencies, sla_hours, agencies, route_incomplete, priority_sla
+        committees, case_agencies, sla_hours, agencies, route_incomplete, priority_sla, window
     )
 
 
@@ -216,22 +224,10 @@ def _check_case(case: str, where: str, table: str) -> None:
 # --- The decision --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _units_by_name() -> dict[str, AdminUnit]:
-    # Full names never collide across schemes: the type word is part of them
-    # ("Quận Gò Vấp" is the district, "Phường Gò Vấp" the 2025 ward).
-    return {unit.name.casefold(): unit for unit in (*districts_2021(), *wards_2025())}
-
-
 @lru_cache(maxsize=4)
 def _committee_units(id_template: str) -> dict[str, AdminUnit]:
-    units = _units_by_name().values()
+    units = units_by_name().values()
     return {id_template.format(unit=u.name, code=u.code, key=u.key): u for u in units}
-
-
-def find_unit(name: str) -> AdminUnit | None:
-    """The admin unit a canonical place name (the ``place`` slot's value) denotes."""
-    return _units_by_name().get(" ".join(name.split()).casefold())
 
 
 def route(ticket: Ticket, rules: RoutingRules) -> RoutingDecision | None:
@@ -305,10 +301,14 @@ async def route_ticket(
     (a supervisor's decision).
     """
     ticket = await store.get_ticket(ticket_id)
-    if ticket is None:
+    if ticket is None or ticket.case_id is not None:  # a linked call: its case is routed
         return None
     if not (should_route(ticket, rules) or (force and ticket.status is TicketStatus.NEW)):
         return None
+    first_routing = ticket.status is TicketStatus.NEW and not force
+    window = rules.household_window_days
+    if first_routing and await link_household(store, ticket, window, rules.case_agencies):
+        return None  # the household's open case has it now
     decision = route(ticket, rules)
     if decision is None:
         log.info("ticket %d: place unknown, left for a supervisor to route", ticket_id)

@@ -76,7 +76,8 @@ def _store(request: Request) -> SqlTicketStore:
     return request.app.state.store
 
 
-def _pipeline(request: Request) -> TicketPipeline:
+def ticket_pipeline(request: Request) -> TicketPipeline:
+    """The pipeline that routes tickets filed by the web (Open311, the dashboard)."""
     # The server may share its own pipeline (whose notify wakes the outbox worker) as
     # app.state.ticket_pipeline; otherwise one is made from the rules file on first use.
     state = request.app.state
@@ -211,7 +212,7 @@ async def post_request(request: Request) -> JSONResponse:
         complete=complete,
         actor=OPEN311_ACTOR,
     )
-    routed = await _pipeline(request).after_call(ticket) if complete else None
+    routed = await ticket_pipeline(request).after_call(ticket) if complete else None
     if routed is not None:
         ticket = routed.ticket
     log.info("open311: ticket %d filed (%s, routed=%s)", ticket.id, channel, routed is not None)

@@ -58,6 +58,16 @@ class TransitionError(ValueError):
     """A status change the lifecycle does not allow (see ``STATUS_TRANSITIONS``)."""
 
 
+class CaseLinkError(ValueError):
+    """A link between a ticket and a household's case that the rules refuse (issue 18:
+    cases do not nest, only open tickets; sql_cases.py). ``code`` says which rule
+    (already_linked, nested, has_calls, itself, not_open, not_linked); the message, why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class TicketStore(Protocol):
     async def open(self) -> None:
         """Connect and apply schema migrations."""
@@ -98,6 +108,10 @@ class TicketStore(Protocol):
     ) -> Ticket: ...
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    async def pending_handbacks(self) -> set[str]:
+        """The call ids a supervisor asked (live view) to hand back, not yet acted on, on
+        every machine; one query, read once a second by each process's watcher."""
 
     async def handback_pending(self, call_id: str) -> bool:
         """A supervisor asked (live view) to hand this call back; one primary-key read."""

@@ -320,6 +320,7 @@ class SqlStoreBase(ABC):
             priority=Priority(p) if (p := row["priority"]) in _PRIORITIES else Priority.NORMAL,
             notify_consent=None if (c := row["notify_consent"]) is None else bool(c),  # issue 18
             notify_channel=row["notify_channel"],
+            case_id=None if (case := row["case_id"]) is None else int(case),  # issue 18 item 3
         )
 
     # --- What each engine provides ---------------------------------------------------

@@ -63,6 +63,7 @@ class CallerTicketsMixin(SqlStoreBase):
                 f"""
                 SELECT * FROM tickets
                 WHERE status IN ({statuses}) AND complete = ? AND purged_at IS NULL
+                  AND case_id IS NULL
                   AND (callback_number IN ({marks}) OR caller_number IN ({marks}))
                   AND id <> ?
                 ORDER BY requested_datetime DESC, id DESC

@@ -27,6 +27,7 @@ from callbot.tickets.model import (
 from callbot.tickets.notify.base import NotifyEvent
 from callbot.tickets.store.base import TicketFilter, TransitionError
 from callbot.tickets.store.sql_base import Row, SqlStoreBase, Tx, _fetchrow, to_utc
+from callbot.tickets.store.sql_cases import follow_case
 from callbot.tickets.store.sql_notify import RESOLUTION_STATUSES, enqueue_notification
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,8 @@ class CallTicketMixin(SqlStoreBase):
             )
             if new_status in RESOLUTION_STATUSES:  # issue 18: tell a caller who agreed
                 await enqueue_notification(self, tx, ticket_id, NotifyEvent.RESOLUTION, now)
+                # and the calls linked to this household's case (sql_cases.py)
+                await follow_case(self, tx, ticket_id, new_status, actor, now)
             ticket = await self._reload(tx, ticket_id)
         log.info("ticket %d: %s → %s by %s", ticket_id, current, new_status, actor)
         return ticket

@@ -5,8 +5,9 @@ needs no channel to the process that runs the call, which may be on another mach
 reads the calls not yet ended with their newest turns and slots, about once a second
 (callbot/web/dashboard/routes_live.py). "Hand back now" goes the other way through the
 same store: ``request_handback`` records the supervisor's request (migration 0012) and the
-ticket's history; the call's session polls ``handback_pending`` and reports the outcome
-with ``finish_handback``.
+ticket's history; one watcher per server process reads ``pending_handbacks`` for all its
+calls (callbot/call/handback_watch.py) and the call's session reports the outcome with
+``finish_handback``.
 
 The caller's number leaves this module masked (``masked_number``): the live view is shown
 on wall screens in the call centre, where the full number has no use.
@@ -194,8 +195,19 @@ class LiveMixin(SqlStoreBase):
 
         return await self._write("request_handback", body)
 
+    async def pending_handbacks(self) -> set[str]:
+        """The calls a supervisor asked to hand back that no session has acted on yet, on
+        every machine: each server process reads this once a second for all its calls
+        (callbot/call/handback_watch.py), one query whatever the number of calls."""
+        async with self._transaction("pending_handbacks", write=False) as tx:
+            rows = await tx.fetch(
+                "SELECT call_id FROM handback_requests WHERE status = ?",
+                str(HandbackState.PENDING),
+            )
+        return {row["call_id"] for row in rows}
+
     async def handback_pending(self, call_id: str) -> bool:
-        """Cheap (one primary-key read): the call's session asks this about once a second."""
+        """One primary-key read: whether this one call's request is still pending."""
         async with self._transaction("handback_pending", write=False) as tx:
             row = await _fetchrow(
                 tx,

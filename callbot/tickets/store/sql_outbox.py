@@ -157,12 +157,14 @@ class OutboxMixin(LeasedQueueMixin):
 
     async def tickets_to_route(self, *, limit: int = 100) -> list[int]:
         """Complete tickets still ``new`` with a place: the process that should have routed
-        them died between ``end_call`` and routing (or a callback completed them)."""
+        them died between ``end_call`` and routing (or a callback completed them). A ticket
+        linked to a household's case is never routed (sql_cases.py)."""
         async with self._transaction("tickets_to_route", write=False) as tx:
             rows = await tx.fetch(
                 """
                 SELECT id FROM tickets
                 WHERE status = ? AND complete = ? AND admin_unit IS NOT NULL
+                  AND case_id IS NULL
                 ORDER BY id LIMIT ?
                 """,
                 str(TicketStatus.NEW),

@@ -3,6 +3,10 @@
 Issue 5 (callbot/tickets/retention.py drives these queries; docs/tickets.md). Purging keeps
 the anonymous figures and removes what identifies the person, including the personal values
 inside history events; ``PurgeCandidate`` and ``_redacted`` serve only this.
+
+Issue 14 item 4 (callbot/recordings_archive.py drives these): finished calls' WAV recordings
+compressed to FLAC for the archive — ``recordings_to_compress`` selects them and
+``set_recording_path`` / ``set_call_recording_path`` move the stored path, ticket first.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from callbot.tickets.model import EventKind, Speaker, TicketStatus, utcnow
 from callbot.tickets.store.base import NotFoundError
-from callbot.tickets.store.sql_base import SqlStoreBase, _fetchrow, to_utc
+from callbot.tickets.store.sql_base import SqlStoreBase, Tx, _fetchrow, to_utc
 from callbot.tickets.store.sql_notify import purge_notifications
 
 
@@ -157,6 +162,91 @@ class RetentionMixin(SqlStoreBase):
                 tx, ticket_id, actor, EventKind.PURGED, {"removed": summary}, at=now
             )
         return summary
+
+    # --- Issue 14 item 4: the archive's FLAC recordings --------------------------------
+
+    async def recordings_to_compress(
+        self, ended_before: datetime, *, after_id: int = 0, limit: int
+    ) -> list[RecordingCandidate]:
+        """Unpurged tickets whose call ended before ``ended_before`` and whose call still
+        names a ``.wav``: never a call still up, so never a recording still being written.
+
+        The call's path moves last (once the WAV is deleted), so a ticket already pointing
+        at its FLAC but whose call still names the WAV is a move a crash interrupted: it is
+        selected again, and the rerun finishes it."""
+        async with self._transaction("recordings_to_compress", write=False) as tx:
+            rows = await tx.fetch(
+                """
+                SELECT t.id, t.call_id, t.recording_path AS ticket_path,
+                       c.recording_path AS call_path
+                FROM tickets t JOIN calls c ON c.call_id = t.call_id
+                WHERE t.purged_at IS NULL AND t.id > ?
+                  AND c.ended_at IS NOT NULL AND c.ended_at < ?
+                  AND c.recording_path LIKE '%.wav'
+                ORDER BY t.id
+                LIMIT ?
+                """,
+                after_id,
+                self._dt_in(to_utc(ended_before)),
+                limit,
+            )
+        return [
+            RecordingCandidate(int(r["id"]), r["call_id"], r["ticket_path"], r["call_path"])
+            for r in rows
+        ]
+
+    async def set_recording_path(
+        self, ticket_id: int, path: str, *, actor: str, expected: str | None = None
+    ) -> bool:
+        """Point the ticket at ``path`` (relative to the recordings directory), with a
+        ``call_info`` event that names the format, never the path. Only while the ticket
+        still points at ``expected`` (when given) or already at ``path`` (a rerun: no second
+        event); False otherwise — purged meanwhile, or changed by someone else."""
+        now = utcnow()
+
+        async def body(tx: Tx, _retried: bool) -> bool:
+            row = await _fetchrow(
+                tx,
+                f"SELECT recording_path, purged_at FROM tickets WHERE id = ?{self._lock_row}",
+                ticket_id,
+            )
+            if row is None:
+                raise NotFoundError(f"no ticket {ticket_id} in the ticket store")
+            current = row["recording_path"]
+            if row["purged_at"] is not None:
+                return False
+            if current == path:
+                return True
+            if expected is not None and current != expected:
+                return False
+            await tx.fetch("UPDATE tickets SET recording_path = ? WHERE id = ?", path, ticket_id)
+            data = {"recording_format": PurePosixPath(path).suffix.lstrip(".") or None}
+            await self._add_event(tx, ticket_id, actor, EventKind.RECORDING_ARCHIVED, data, at=now)
+            return True
+
+        return await self._write("set_recording_path", body)
+
+    async def set_call_recording_path(self, call_id: str, path: str, *, expected: str) -> None:
+        """The call's own copy of the path, moved once the old file is gone (the last step
+        of a move: see ``recordings_to_compress``)."""
+        await self._write_one(
+            "set_call_recording_path",
+            "UPDATE calls SET recording_path = ? WHERE call_id = ? AND recording_path = ?",
+            path,
+            call_id,
+            expected,
+        )
+
+
+# --- Issue 14 item 4 helpers (the archive) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingCandidate:
+    ticket_id: int
+    call_id: str
+    ticket_path: str | None  # what the dashboard serves, relative to the recordings directory
+    call_path: str  # what the call wrote; moved last
 
 
 # --- Issue 5 helpers (retention) -----------------------------------------------------------

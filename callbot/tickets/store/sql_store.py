@@ -15,7 +15,8 @@ both stores behave the same by construction and one test suite covers both:
 - sql_retention.py: retention candidates and purging personal data (issue 5);
 - sql_notify.py: consent and the caller's messages (issue 18);
 - sql_callers.py: a caller's open tickets by number, and their additions (issue 18);
-- sql_live.py: the calls in progress and a supervisor's "hand back now" (issue 17).
+- sql_live.py: the calls in progress and a supervisor's "hand back now" (issue 17);
+- sql_cases.py: one case per household — links, splits and a case's calls (issue 18).
 
 This module assembles ``SqlTicketStore`` from them and re-exports the names other modules
 import from here.
@@ -34,6 +35,7 @@ from callbot.tickets.store.sql_base import (
 from callbot.tickets.store.sql_call_path import RECOVERY_ACTOR, CallPathMixin
 from callbot.tickets.store.sql_callers import CallerTicketsMixin
 from callbot.tickets.store.sql_calls import CallTicketMixin
+from callbot.tickets.store.sql_cases import HouseholdCasesMixin
 from callbot.tickets.store.sql_live import LiveMixin
 from callbot.tickets.store.sql_notify import NotifyMixin
 from callbot.tickets.store.sql_open311 import Open311Mixin
@@ -63,5 +65,6 @@ class SqlTicketStore(
     NotifyMixin,
     CallerTicketsMixin,
     LiveMixin,
+    HouseholdCasesMixin,
 ):
     """The TicketStore behaviour on top of a small engine adapter."""

@@ -22,6 +22,7 @@ def build_router() -> APIRouter:
     from callbot.web.dashboard import (
         routes_auth,
         routes_call,
+        routes_cases,
         routes_list,
         routes_live,
         routes_overview,
@@ -33,6 +34,7 @@ def build_router() -> APIRouter:
         routes_auth,
         routes_list,
         routes_call,
+        routes_cases,
         routes_overview,
         routes_surge,
         routes_live,

@@ -98,6 +98,17 @@ EVENT = {
     "delivery": "Gửi cơ quan",
     "purged": "Xoá dữ liệu cá nhân",
     "handback_requested": "Giám sát viên yêu cầu chuyển tổng đài viên",
+    "notify_consent": "Đồng ý nhận tin nhắn",
+    "notification": "Tin nhắn cho người gọi",
+    "case_linked": "Gộp vào hồ sơ của hộ",
+    "case_split": "Tách khỏi hồ sơ",
+    "recording_archived": "Nén ghi âm để lưu trữ",
+}
+# Issue 18: why a ticket was linked to its household's case (callbot/tickets/household.py).
+CASE_MATCH = {
+    "number": "cùng số điện thoại",
+    "address": "cùng địa chỉ",
+    "supervisor": "giám sát viên gộp",
 }
 
 # Issue 17: how soon a ticket needs a person (callbot/nlu/urgency.py, docs/triage.md).

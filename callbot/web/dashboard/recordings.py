@@ -23,6 +23,8 @@ from starlette.responses import FileResponse
 
 # Personal data: never kept by shared caches, never sniffed into something else.
 PRIVATE_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+# A call writes WAV; `callbot recordings compress` archives it as FLAC (Chromium plays both).
+MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac"}
 
 
 class RecordingPathError(ValueError):
@@ -52,5 +54,8 @@ def recording_response(path: Path) -> FileResponse:
     if not stat.S_ISREG(stat_result.st_mode):
         raise FileNotFoundError(path)
     return FileResponse(
-        path, media_type="audio/wav", headers=PRIVATE_HEADERS, stat_result=stat_result
+        path,
+        media_type=MEDIA_TYPES.get(path.suffix.lower(), "audio/wav"),
+        headers=PRIVATE_HEADERS,
+        stat_result=stat_result,
     )

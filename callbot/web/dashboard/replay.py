@@ -21,6 +21,19 @@ LANES = (Speaker.CALLER, Speaker.BOT)
 MIN_BLOCK_MS = 400  # a turn without an end (or a keypad press) still shows
 
 
+def _flac_duration_ms(path: Path) -> int | None:
+    import av  # PyAV, faster-whisper's dependency: only for archived recordings
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            if stream.duration is None or stream.time_base is None:
+                return None
+            return round(float(stream.duration * stream.time_base) * 1000)
+    except (OSError, av.error.FFmpegError, IndexError):
+        return None
+
+
 @dataclass(frozen=True)
 class Block:
     speaker: str
@@ -36,8 +49,11 @@ class Lanes:
     blocks: list[Block]
 
 
-def wav_duration_ms(path: Path) -> int | None:
-    """The recording's length from its WAV header, or None when it cannot be read."""
+def recording_duration_ms(path: Path) -> int | None:
+    """The recording's length from its header (WAV, or the FLAC of the archive,
+    callbot/recordings_archive.py), or None when it cannot be read."""
+    if path.suffix == ".flac":
+        return _flac_duration_ms(path)
     try:
         with wave.open(str(path), "rb") as recording:
             rate = recording.getframerate()

@@ -69,6 +69,10 @@ async def visible_ticket(
     ticket = await store.get_ticket(number) if number is not None else None
     delivered: frozenset[str] = frozenset()
     user = session.user
+    if ticket is not None and not user.sees_all and ticket.case_id is not None:
+        # A call linked to a household's case (issue 18) is seen by whoever sees the case.
+        case, delivered = await visible_ticket(request, session, str(ticket.case_id))
+        return ticket, delivered | {case.agency_responsible or ""}
     if ticket is not None and not user.sees_all and ticket.agency_responsible != user.agency:
         deliveries = await store.list_deliveries(ticket_id=ticket.id)
         delivered = frozenset(
@@ -140,6 +144,8 @@ async def ticket_page(
             "lane_width": replay.LANE_WIDTH,
             "can_act": session.user.can_act(ticket, delivered),
             "manages": session.user.manages_calls,
+            # Issue 18: the calls linked to this ticket's household case (routes_cases.py)
+            "case_calls": [] if ticket.case_id else await store.case_calls(ticket.id),
             "error": request.query_params.get("error", "")[:300],
         },
     )
@@ -152,7 +158,7 @@ def _duration_ms(request: Request, ticket: Ticket) -> int | None:
         )
     except RecordingPathError:
         return None
-    return replay.wav_duration_ms(path)
+    return replay.recording_duration_ms(path)
 
 
 @router.get("/tickets/{ticket_id}/recording")

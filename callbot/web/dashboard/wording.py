@@ -135,6 +135,13 @@ def _note(data: dict[str, Any], dt: Moment) -> Details:
     return [("", str(data.get("text", "")))]
 
 
+def _case(data: dict[str, Any], dt: Moment) -> Details:
+    lines = [("Hồ sơ", f"#{data.get('case')}"), ("Phiếu", f"#{data.get('ticket')}")]
+    if data.get("by"):
+        lines.append(("Căn cứ", labels.label(labels.CASE_MATCH, data["by"])))
+    return lines
+
+
 DESCRIBE: dict[str, Callable[[dict[str, Any], Moment], Details]] = {
     "created": _created,
     "call_info": _call_info,
@@ -146,6 +153,9 @@ DESCRIBE: dict[str, Callable[[dict[str, Any], Moment], Details]] = {
     "delivery": _delivery,
     "purged": _purged,
     "note": _note,
+    "case_linked": _case,
+    "case_split": _case,
+    "recording_archived": lambda data, dt: [("Định dạng", str(data.get("recording_format", "")))],
 }
 
 
