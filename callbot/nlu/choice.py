@@ -14,6 +14,9 @@ _AROUND_CHOICE = word_set(
 def spoken_choice(text: str, options: int) -> int | None:
     """The option number 1..options when the utterance is only a choice, else None."""
     toks = [t for t in folded_tokens(text) if t not in _AROUND_CHOICE]
+    if len(toks) > 1 and len(set(toks)) == 1 and toks[0] != "thu":
+        toks = toks[:1]  # "số một, số một nha": the choice said twice
+    toks = ["mot" if t in ("nhat", "nhut") else t for t in toks]  # "cái thứ nhất", "nhứt"
     if len(toks) != 1 and not (len(toks) == 2 and toks[0] == "thu"):
         return None
     phrase = parse_number_at(toks, len(toks) - 1)

@@ -48,14 +48,34 @@ _NOT_YET = (
     "chưa biết",
     "chưa nghĩ ra",
     "không hiểu",
+    "để em hỏi",
+    "để tôi hỏi",
+    "để tui hỏi",
+    "để con hỏi",
+    "để mình hỏi",
+    "là sao",
+    "sao ạ",
+    "ủa",
+    "gì cũng được",
+    "suy nghĩ",
+    "đợi em",
+    "đợi tui",
+    "đợi tôi",
+    "đợi tí",
+    "xíu",
+    "từ từ",
+    "sao cũng được",
+    "nào cũng được",
 )
+# Matched with their marks only: typed without any, they are answers ("cho em", "cho toi").
+_NOT_YET_MARKED_ONLY = ("chờ em", "chờ tôi", "chờ tui", "chờ con", "chờ tí")
 _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)
 
 
 def not_an_answer_yet(norm: str) -> bool:
     """Whether normalised text holds a thinking, puzzled or line-check phrase."""
     padded = f" {norm} "
-    if any(f" {p} " in padded for p in _NOT_YET):
+    if any(f" {p} " in padded for p in _NOT_YET + _NOT_YET_MARKED_ONLY):
         return True
     folded = fold(norm)
     return folded == norm and any(f" {p} " in f" {folded} " for p in _NOT_YET_FOLDED)

@@ -18,6 +18,18 @@ _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
     ("chi co minh toi", 1),
     ("chi minh toi", 1),
     ("mot minh toi", 1),
+    ("mot minh", 1),
+    ("co minh toi", 1),
+    ("minh toi", 1),
+    ("minh tui", 1),
+    ("minh em", 1),
+    ("chi co toi", 1),
+    ("chi co tui", 1),
+    ("chi co em", 1),
+    ("chi co con", 1),
+    ("co minh tui", 1),
+    ("co minh em", 1),
+    ("co minh con", 1),
     ("vo chong", 2),
     ("hai vo chong", 2),
 )
@@ -38,6 +50,18 @@ _JOINERS = word_set("voi va them")
 # Words that may surround a bare count ("dạ, năm ạ", "tất cả là sáu").
 _AROUND_BARE = word_set("da vang a o u tat ca la co nha gom khoang chung tong cong thi thoi")
 _MAX_PEOPLE = 60
+# "mấy", "vài", "các", "tụi": people said without their number (with marks; typed plain,
+# "tui" is also "tôi", so only the unambiguous ones count).
+_UNCOUNTED = frozenset({"mấy", "vài", "các", "tụi"})
+_UNCOUNTED_PLAIN = frozenset({"vai", "cac"})
+
+
+def _uncounted_plain(fol: list[str]) -> bool:
+    """Typed plain: "vai", "cac", "may dua" (mấy đứa), "tui nho" (tụi nhỏ), "tui no"."""
+    return bool(_UNCOUNTED_PLAIN & set(fol)) or any(
+        (t == "may" and n in _PERSON_NOUNS) or (t == "tui" and n in ("nho", "no"))
+        for t, n in pairwise([*fol, ""])
+    )
 
 
 def extract_household(text: str) -> Extraction | None:
@@ -73,13 +97,34 @@ def _count(text: str) -> Extraction | None:
     numbers = find_numbers(fol)
     # "năm sáu người": five or six, a guess the caller makes, not a count.
     for a, b in pairwise(numbers):
-        if b.start == a.end and b.value == a.value + 1 and a.value < 10:
+        group = fol[b.start] in _GROUP_WORDS and fol[b.end : b.end + 1] == ["chau"]
+        if b.start == a.end and b.value == a.value + 1 and a.value < 10 and not group:
             return Extraction(str(b.value), 0.4, " ".join(acc[a.start : b.end]))
     stated = _stated_total(fol, numbers)
     if stated is not None:
         return Extraction(str(stated.value), 0.9, " ".join(acc[stated.start : stated.end + 1]))
+    if _UNCOUNTED & set(acc) or (fold(norm) == norm and _uncounted_plain(fol)):
+        # "vợ chồng tui với mấy đứa nhỏ": some of the household is not counted.
+        return None
+    # "ba người: tui, vợ tui với đứa con gái": the count said first is the total.
+    # The pauses between the people listed ("má tui, tui với đứa em") part them like "với".
+    # ("chỉ", only, folds to "chi" like "chị": kept apart by its mark.)
+    listed_fol = [
+        "chỉ" if t == "chỉ" else fold(t) for t in normalise(text.replace(",", " với ")).split()
+    ]
+    listed_fol = [
+        "chỉ" if t == "chi" and listed_fol[i + 1 : i + 2] == ["co"] else t  # "chi co": chỉ có
+        for i, t in enumerate(listed_fol)
+    ]
+    listed = 0
+    if not any(_is_whole_count(fol, n) for n in numbers):
+        listed = _people_listed(listed_fol, find_numbers(listed_fol))
+    if listed:
+        return Extraction(str(listed), 0.85, " ".join(acc))
     # "năm nay" is "this year", never a count.
     for phrase in numbers:
+        if spans and phrase.start < spans[-1][1]:
+            continue  # the "bà" of "hai bà cháu" is a kin word of the group counted
         nxt = fol[phrase.end] if phrase.end < len(fol) else ""
         if fol[phrase.start] == "nam" and nxt == "nay":
             continue
@@ -106,6 +151,8 @@ def _count(text: str) -> Extraction | None:
     # A bare count: the whole answer is one small number ("năm", "dạ năm người ạ" handled above).
     kept = [i for i, t in enumerate(fol) if t not in _AROUND_BARE]
     rest = [fol[i] for i in kept]
+    if len(rest) == 1 and rest[0] in _PRONOUNS and {"thoi", "chi"} & set(fol):
+        return Extraction("1", 0.75, " ".join(acc))  # "tui thôi", "chỉ tôi"
     numbers = find_numbers(rest)
     if (
         len(numbers) == 1
@@ -116,26 +163,29 @@ def _count(text: str) -> Extraction | None:
     return None
 
 
+def _is_whole_count(fol: list[str], n: NumberPhrase) -> bool:
+    """ "N người" that is not a part of the household ("hai người lớn")."""
+    return (
+        n.end < len(fol)
+        and fol[n.end] in ("nguoi", "khau")
+        and (n.end + 1 >= len(fol) or fol[n.end + 1] not in _PART_OF)
+        and 0 < n.value <= _MAX_PEOPLE
+    )
+
+
 def _stated_total(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase | None:
     """The count the caller gives as the total, however the household is described around
     it: one "N người" that is not a part ("hai người lớn"), or "… là N" ending the answer.
     "Sáu người, hai vợ chồng với bốn đứa nhỏ" is six, not twelve."""
-    whole = [
-        n
-        for n in numbers
-        if n.end < len(fol)
-        and fol[n.end] in ("nguoi", "khau")
-        and (n.end + 1 >= len(fol) or fol[n.end + 1] not in _PART_OF)
-        and 0 < n.value <= _MAX_PEOPLE
-    ]
+    whole = [n for n in numbers if _is_whole_count(fol, n)]
     if len(whole) == 1 and len(numbers) > 1:
         return whole[0]
-    if numbers and len(numbers) > 1:
+    if numbers:
         last = numbers[-1]
         before = " ".join(fol[max(0, last.start - 2) : last.start])
         tail = [t for t in fol[last.end :] if t not in ("nguoi", "a", "da", "thoi", "do")]
         cued = any(f" {before} ".endswith(f" {cue} ") for cue in _TOTAL_CUES)
-        if not tail and cued and 0 < last.value <= _MAX_PEOPLE:
+        if not tail and cued and last.start > 1 and 0 < last.value <= _MAX_PEOPLE:
             return last
     return None
 
@@ -155,3 +205,73 @@ def _named_one_by_one(fol: list[str]) -> int:
     if len(parts) < 2 or not all(p[0] in _PERSON_WORDS and len(p) <= 3 for p in parts):
         return 0
     return len(parts)
+
+
+# A household listed person by person and group by group, joined by "với"/"và"/"thêm":
+# "tui, bà xã, với hai đứa con" is four, "vợ chồng em với đứa con gái" three.
+_PAIRS = (("vo", "chong"), ("ong", "ba"), ("bo", "me"), ("ba", "me"), ("cha", "me"),
+          ("ba", "ma"), ("me", "cha"), ("anh", "chi"))  # fmt: skip
+_ONE_PERSON = word_set(
+    "toi tui em minh vo chong con chau me ma ba bo cha tia ong co di chu bac cau mo thim "
+    "anh chi dua thang be"
+)
+_PRONOUNS = word_set("toi tui em minh")
+# In-laws and spouses named in two words (folded): one person each.
+_KIN_COMPOUNDS = frozenset(
+    tuple(pair.split())
+    for pair in (
+        "me vo", "me chong", "bo vo", "bo chong", "ba vo", "ba chong", "cha vo", "cha chong",
+        "anh vo", "em vo", "chi vo", "anh chong", "em chong", "chi chong", "ba xa", "ong xa",
+        "con dau", "con re", "chi dau", "em dau", "anh re", "em re",
+    )
+)  # fmt: skip
+# Words that describe the person or group just named ("ông bà nội", "đứa con gái", "hai
+# vợ chồng tui"): part of that unit, not another person.
+_DESCRIBING = word_set(
+    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh"
+)
+_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe co gom la cua chỉ")
+
+
+def _pair_at(fol: list[str], i: int) -> bool:
+    return tuple(fol[i : i + 2]) in _PAIRS
+
+
+def _people_listed(fol: list[str], numbers: list[NumberPhrase]) -> int:
+    """The people of a list joined by "với"/"và"/"thêm"; 0 unless every word is read as a
+    person, a numbered group ("ba đứa nhỏ"), a pair ("vợ chồng", "ông bà") or a word
+    describing them, so that a sentence about something else counts nobody."""
+    if not any(t in _JOINERS for t in fol):
+        return 0
+    at = {n.start: n for n in numbers}
+    total, units, i, fresh = 0, 0, 0, True
+    while i < len(fol):
+        t = fol[i]
+        if t in _JOINERS or t in _LIST_FILLERS:
+            fresh, i = fresh or t in _JOINERS, i + 1
+            continue
+        num = at.get(i)
+        nxt = fol[num.end] if num and num.end < len(fol) else ""
+        if num and _pair_at(fol, num.end):
+            if num.value != 2:
+                return 0  # "ba vợ chồng": not a way a household is counted
+            total, i = total + 2, num.end + 2
+        elif num and nxt in _GROUP_WORDS and fol[num.end + 1 : num.end + 2] == ["con"]:
+            total, i = total + num.value, num.end + 2  # "ba mẹ con"
+        elif num and (nxt in _PERSON_NOUNS or nxt == "em") and 0 < num.value <= _MAX_PEOPLE:
+            total, i = total + num.value, num.end + 1
+        elif tuple(fol[i : i + 2]) in _KIN_COMPOUNDS:
+            total, i = total + 1, i + 2  # "mẹ vợ", "con dâu": one person
+        elif _pair_at(fol, i):
+            total, i = total + 2, i + 2
+        elif t in _ONE_PERSON:
+            if t in _PRONOUNS and not fresh:
+                i += 1  # "con tui": whose, not who
+                continue
+            total, i = total + 1, i + 1
+        else:
+            return 0
+        units, fresh = units + 1, False
+        while i < len(fol) and fol[i] in _DESCRIBING:
+            i += 1
+    return total if units >= 2 and total <= _MAX_PEOPLE else 0

@@ -130,6 +130,22 @@ def _tens_and_units(tokens: list[str], i: int, reading: Reading) -> tuple[int, i
     return value, j
 
 
+def _tens_after_hundred(tokens: list[str], j: int, reading: Reading) -> tuple[int, int] | None:
+    """The tens said without "mươi" after "trăm": "hai trăm mốt" is 210, "một trăm hai
+    mốt" 121 (a digit and a unit form, "hai mốt" for "hai mươi mốt"); "linh"/"lẻ" say 201."""
+    d = _digit(tokens, j)
+    if d is None or d == 0 or _starts_group(tokens, j, reading):
+        return None
+    nxt = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if nxt in _UNIT_FORMS and d >= 2 and not _starts_group(tokens, j + 1, reading):
+        return d * 10 + DIGIT_WORDS[nxt], j + 2
+    # "mốt", "tư", "lăm" are never a digit of their own after "trăm": the tens, whatever
+    # follows ("hai trăm mốt, ba bốn…"); another digit may be read digit by digit.
+    if _digit(tokens, j + 1) is None or tokens[j] in _UNIT_FORMS:
+        return d * 10, j + 1
+    return None
+
+
 def _below_thousand(tokens: list[str], i: int, reading: Reading) -> tuple[int, str, int] | None:
     """Parse one group below 1000 at i → (value, digits as spoken, end)."""
     d = _digit(tokens, i)
@@ -138,7 +154,7 @@ def _below_thousand(tokens: list[str], i: int, reading: Reading) -> tuple[int, s
         if j < len(tokens) and tokens[j] in EMPTY_TENS and _digit(tokens, j + 1) is not None:
             value, j = value + DIGIT_WORDS[tokens[j + 1]], j + 2
         else:
-            rest = _tens_and_units(tokens, j, reading)
+            rest = _tens_and_units(tokens, j, reading) or _tens_after_hundred(tokens, j, reading)
             if rest is not None:
                 value, j = value + rest[0], rest[1]
         return value, f"{value:03d}", j

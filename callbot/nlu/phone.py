@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import NUMBER_WORDS, READINGS, NumberPhrase, find_numbers, number_tokens
@@ -24,6 +25,7 @@ _FILLERS = word_set(
 )
 _MAX_FILLER_GAP = 3
 _MIN_ATTEMPT_DIGITS = 3
+_ACROSS_PAUSE = 0.8
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,37 @@ def _best_span(phrases: list[NumberPhrase]) -> tuple[int, int, str] | None:
     return best
 
 
-def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extraction | None:
+def _readings(
+    run: list[int], run_tokens: list[str], pauses: frozenset[int]
+) -> list[tuple[list[NumberPhrase], float]]:
+    """Each reading of a run's ambiguous words, and how likely it is: parsed with every
+    phrase ending at a pause the caller made (``pauses``: raw token indices that follow
+    one: "tam, muoi hai" is 8, 12, not 80, 2), and parsed freely, less likely where a
+    phrase then runs across a pause."""
+    cuts = [j for j in range(1, len(run)) if run[j] in pauses]
+    found: list[tuple[list[NumberPhrase], float]] = []
+    for reading in READINGS:
+        likely = 1.0 if reading is READINGS[0] else 0.9
+        free = find_numbers(run_tokens, reading)
+        if cuts:
+            within = [
+                NumberPhrase(p.value, p.digits, p.start + a, p.end + a)
+                for a, b in pairwise([0, *cuts, len(run_tokens)])
+                for p in find_numbers(run_tokens[a:b], reading)
+            ]
+            found.append((within, likely))
+            across = any(run[k] in pauses for p in free for k in range(p.start + 1, p.end))
+            likely *= _ACROSS_PAUSE if across else 1.0
+        found.append((free, likely))
+    return found
+
+
+def _from_run(
+    raw: list[str], run: list[int], run_tokens: list[str], pauses: frozenset[int] = frozenset()
+) -> Extraction | None:
     """The best number in one run, over the readings of its ambiguous words."""
     best: Extraction | None = None
-    for reading in READINGS:
-        phrases = find_numbers(run_tokens, reading)
+    for phrases, likely in _readings(run, run_tokens, pauses):
         if not phrases:
             return None
         span = _best_span(phrases)
@@ -118,7 +146,7 @@ def _from_run(raw: list[str], run: list[int], run_tokens: list[str]) -> Extracti
         mobile = check_phone(digits).kind == "mobile"
         # A reading other than the plain one, or a number inside a longer run, is less sure.
         confidence = (0.95 if whole else 0.8) * (1.0 if mobile else 0.95)
-        confidence *= 1.0 if reading is READINGS[0] else 0.9
+        confidence *= likely
         result = Extraction(digits, round(confidence, 3), heard)
         if best is None or result.confidence > best.confidence:
             best = result
@@ -143,10 +171,14 @@ def extract_phone(text: str) -> Extraction | None:
     is whole, else the number before it with its last group replaced by the new one; if
     neither makes a valid number the answer is unclear, never the two stitched together.
     """
-    corrected = split_self_correction(text)
+    corrected = split_self_correction(text, lone_no=False)
     if corrected is None:
         return _extract(text)
     before, after = corrected
+    if not after.strip(" ,.…"):
+        # "… chín năm bẩy à không": nothing follows, so that "không" is the digit zero
+        # after a hesitation, not a correction.
+        return _extract(text)
     fresh = _extract(after)
     if fresh is not None and fresh.confidence >= 0.5:
         return Extraction(fresh.value, round(fresh.confidence * 0.95, 3), fresh.heard)
@@ -161,9 +193,16 @@ def _replace_last_group(before: str, after: str) -> Extraction | None:
     groups = _groups(before)
     if not groups or not new_phrases:
         return None
-    digits = _national("".join(groups[:-1]) + "".join(p.digits for p in new_phrases))
+    said = "".join(p.digits for p in new_phrases)
+    digits = _national("".join(groups[:-1]) + said)
     if not check_phone(digits).kind:
-        return None
+        # "không chín không một hai à không một ba bốn…": the caller went back a few digits
+        # and read on; the length a number has says where they went back to.
+        kept = "".join(groups)
+        keep = (11 if kept.startswith("02") else 10) - len(said)
+        digits = kept[:keep] + said
+        if not 0 < keep <= len(kept) or not check_phone(digits).kind:
+            return None
     # A guess at which group was corrected: the readback (digit by digit) is where the
     # caller confirms it.
     return Extraction(digits, 0.6, f"{before.strip()} … {after.strip()}")
@@ -183,12 +222,23 @@ def _groups(text: str) -> list[str]:
     return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
 
 
+def _pauses(text: str) -> frozenset[int]:
+    """Indices of the tokens that follow a written pause (comma, dot, ellipsis)."""
+    found, at = set(), 0
+    for chunk in _GROUP_BREAK.split(text):
+        if at:
+            found.add(at)
+        at += len(tokens(chunk))
+    return frozenset(found)
+
+
 def _extract(text: str) -> Extraction | None:
     raw = tokens(text)
+    pauses = _pauses(text)
     folded = number_tokens(raw)
     best: Extraction | None = None
     for run in _runs(folded):
-        result = _from_run(raw, run, [folded[i] for i in run])
+        result = _from_run(raw, run, [folded[i] for i in run], pauses)
         if result is None:
             continue
         rank = (result.confidence, len(result.value))

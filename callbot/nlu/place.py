@@ -28,6 +28,7 @@ from callbot.nlu.admin_units import (
 )
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import number_to_words, parse_number_at
+from callbot.nlu.place_sound import nearest_by_sound, sound_distance
 from callbot.nlu.text import fold, normalise, split_self_correction
 
 THU_DUC_CITY = "Thành phố Thủ Đức"
@@ -56,6 +57,9 @@ _CITY_NAMES = ("ho chi minh", "hcm", "sai gon")
 _MAX_NAME_TOKENS = 4
 _FUZZY_CUTOFF_TYPED = 78.0
 _FUZZY_CUTOFF_BARE = 80.0
+# A name one sound from what was heard ("go vac", "hop mon"): below an exact match, above
+# the dialog's acceptance even when the name is both a district and a ward.
+_SOUND_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ def _match_name(
     cutoff: float | None,
     *,
     bare: bool = False,
+    sound: bool = False,
 ) -> tuple[tuple[AdminUnit, ...], float, int] | None:
     """Best name of ``index`` at token ``start`` → (units, confidence, end), longest first.
 
@@ -162,6 +167,14 @@ def _match_name(
             return units, 0.9, end
     if cutoff is None:
         return None
+    tones = any(a != f for a, f in zip(acc, fol, strict=True))
+    if sound:
+        for end in range(longest, start, -1):
+            heard = " ".join(acc[start:end])
+            strict = bare and not tones
+            near = nearest_by_sound(heard, index.accented, tones=tones, consonants_only=strict)
+            if near is not None:
+                return index.accented[near[0]], _SOUND_CONFIDENCE - 0.08 * near[1], end
     if bare and fol[start] not in index.first_syllables:
         return None
     best: tuple[tuple[AdminUnit, ...], float, int] | None = None
@@ -171,6 +184,14 @@ def _match_name(
         if len(query) < 4:
             continue
         hit = process.extractOne(query, index.folded_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if bare and hit is not None:
+            # A name said bare, amid other words, is taken only a sound away from what was
+            # heard ("hòa đồng" shares letters with "an đông", not sounds).
+            heard = " ".join(acc[start:end])
+            names = [k for k in index.accented if fold(k) == hit[0]]
+            near = (sound_distance(heard, k, tones=tones, consonants_only=not tones) for k in names)
+            if not any(d is not None and d <= 1 for d in near):
+                continue
         if hit is not None and hit[1] >= best_score:
             best_score = hit[1]
             confidence = 0.55 + 0.3 * (hit[1] - cutoff) / (100.0 - cutoff)
@@ -243,7 +264,7 @@ def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | N
         if scheme == SCHEME_DISTRICT_2021
         else (_ward_index(), _district_index())
     )
-    hit = _match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED)
+    hit = _match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED, sound=True)
     if hit is not None:
         units, confidence, end = hit
         former = ""
@@ -269,7 +290,11 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
             continue
         best: _Mention | None = None
         for index in (_district_index(), _ward_index()):
-            hit = _match_name(acc, fol, i, index, _FUZZY_CUTOFF_BARE, bare=True)
+            # Bare, only the few district names are matched by sound (and a ward named
+            # like the district heard): the wards' names share syllables with everyday
+            # words ("an", "long", "hòa", "phú").
+            sound = index is _district_index() or best is not None
+            hit = _match_name(acc, fol, i, index, _FUZZY_CUTOFF_BARE, bare=True, sound=sound)
             if hit is None:
                 continue
             units, confidence, end = hit

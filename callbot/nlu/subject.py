@@ -6,7 +6,7 @@ from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import normalise, split_self_correction
+from callbot.nlu.text import fold, normalise, split_self_correction
 
 SELF = "self"
 FAMILY = "family"
@@ -41,6 +41,22 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("tui cần", 1),
         ("của tui", 1),
         ("tui", 0.5),
+        # An older caller naming themselves as the agent's elder ("cho cô nè con", "cho
+        # chú đó cháu"): "cho" + the title, and the agent addressed as "con"/"cháu".
+        ("cho cô", 1),
+        ("cho chú", 1),
+        ("cho bác", 1),
+        ("cho bà", 1),
+        ("cho ông", 1),
+        ("nè con", 1),
+        ("đó con", 1),
+        ("nha con", 1),
+        ("nè cháu", 1),
+        ("đó cháu", 1),
+        ("nha cháu", 1),
+        ("của em", 1),
+        ("em nè", 2),
+        ("tôi nè", 2),
     ),
     FAMILY: (
         ("gia đình", 2),
@@ -118,6 +134,72 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("nhà tui", 2),
         ("ông xã", 2),
         ("bà xã", 2),
+        # Parents called "ông già"/"bà già" (a stranger of that age is said with "một",
+        # "ngoài đường", "bên cạnh": those cues outrank family), and in-laws.
+        ("bà già", 2),
+        ("ông già", 2),
+        ("anh rể", 2),
+        ("em rể", 2),
+        ("chị dâu", 2),
+        ("em dâu", 2),
+        ("anh chồng", 2),
+        ("chị chồng", 2),
+        ("em chồng", 2),
+        ("anh vợ", 2),
+        ("em vợ", 2),
+        ("bố chồng", 2),
+        ("cha chồng", 2),
+        ("ba chồng", 2),
+        ("bố vợ", 2),
+        ("ba vợ", 2),
+        ("mẹ ruột", 2),
+        ("thằng em", 2),
+        # Southern siblings named by birth order ("anh hai", "chị ba", "út").
+        ("anh hai", 2),
+        ("anh ba", 2),
+        ("anh tư", 2),
+        ("anh năm", 2),
+        ("anh sáu", 2),
+        ("anh bảy", 2),
+        ("anh tám", 2),
+        ("anh chín", 2),
+        ("anh mười", 2),
+        ("anh út", 2),
+        ("chị hai", 2),
+        ("chị ba", 2),
+        ("chị tư", 2),
+        ("chị năm", 2),
+        ("chị sáu", 2),
+        ("chị bảy", 2),
+        ("chị tám", 2),
+        ("chị chín", 2),
+        ("chị mười", 2),
+        ("chị út", 2),
+        ("út", 2),
+        ("dì hai", 2),
+        ("dì ba", 2),
+        ("dì tư", 2),
+        ("dì năm", 2),
+        ("dì sáu", 2),
+        ("dì bảy", 2),
+        ("dì út", 2),
+        ("bà sui", 2),
+        ("ông sui", 2),
+        ("sui gia", 2),
+        ("chị họ", 2),
+        ("anh họ", 2),
+        ("em họ", 2),
+        ("cô họ", 2),
+        ("chú họ", 2),
+        ("ông chú", 2),
+        ("ông bác", 2),
+        ("ông cậu", 2),
+        ("bà cô", 2),
+        ("bà dì", 2),
+        ("bà bác", 2),
+        ("bà thím", 2),
+        ("thằng cháu", 2),
+        ("đứa cháu", 2),
     ),
     NEIGHBOUR: (
         ("hàng xóm", 3),
@@ -139,6 +221,9 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("đầu hẻm", 2),
         ("cuối hẻm", 2),
         ("láng giềng", 3),
+        ("lối xóm", 3),
+        ("cả xóm", 3),
+        ("bà con", 1),
         ("cùng tổ", 2),
         ("cùng dãy trọ", 3),
         ("bên cạnh", 2),
@@ -149,6 +234,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cùng chung cư", 3),
         ("cùng lầu", 3),
         ("cùng phòng trọ", 2),
+        ("trọ chung", 3),
     ),
     OTHER: (
         ("người khác", 3),
@@ -177,6 +263,17 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("bán vé số", 3),
         ("lang thang", 2),
         ("vô gia cư", 3),
+        ("công nhân", 3),
+        ("người làm", 3),
+        ("người thuê", 3),
+        ("khách", 2),
+        ("bạn bè", 3),
+        ("bạn làm chung", 3),
+        ("làm chung", 2),
+        ("anh bạn", 3),
+        ("chị bạn", 3),
+        ("thằng bạn", 3),
+        ("con bạn", 2),
     ),
 }
 # Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
@@ -203,7 +300,11 @@ def extract_subject(text: str) -> Extraction | None:
     hits = score_cues(norm, _CUES)
     if not hits:
         return None
-    best = max(hits.values(), key=lambda h: (min(h.score, 2.0) >= 2.0, _PRIORITY[h.label], h.score))
+    # Typed without any marks, a cue written with marks counts half ("gia dinh") and one
+    # written without ("cho tui") fully: a full cue is then half the weight, or "cho tui
+    # voi gia dinh" would be the caller alone.
+    full = 1.0 if fold(norm) == norm else 2.0
+    best = max(hits.values(), key=lambda h: (h.score >= full, _PRIORITY[h.label], h.score))
     if best.score < 2.0 and not_an_answer_yet(norm):
         return None  # "để tôi coi": the "tôi" of a caller still thinking is not "self"
     confidence = 0.5 + 0.45 * min(best.score, 2.0) / 2.0

@@ -35,16 +35,48 @@ _SELF_CORRECTION = re.compile(
     r"|xin\s+lỗi|nói\s+lại|đọc\s+lại|sửa\s+lại|ý\s+(?:tôi|em|con|mình)\s+là"
     r"|ý\s+(?:lộn|nhầm))\b"
     # "… một trăm hai mươi ba... hổng phải, hai trăm mười ba": a "not" that follows a pause
-    # and takes back what came before it (a bare "không phải" is an answer, not this).
-    r"|(?:\.\.\.|…|,)\s*(?:hổng|không|hông)\s+phải\b",
+    # and takes back what came before it (a bare "không phải" is an answer, not this), and
+    # is itself followed by a pause: "cho người khác, không phải người nhà" contrasts, the
+    # words after "không phải" are what the caller rules out.
+    r"|(?:\.\.\.|…|,)\s*(?:hổng|không|hông)\s+phải\b(?=\s*(?:[,.…!?]|$))",
     re.UNICODE,
 )
 
 
-def split_self_correction(text: str) -> tuple[str, str] | None:
-    """(what was said before the last self-correction, what replaced it), or None."""
+# "quận ba, không, quận năm": a lone "không" between pauses, with more said after it,
+# takes back what came before. (Not for digits: "… tám, không, bốn năm sáu" may be a zero.)
+_LONE_NO = re.compile(r"(?:\.\.\.|…|,)\s*(?:không|hông|hổng)\s*(?:\.\.\.|…|,)(?=\s*\w)")
+
+
+def _without_marks(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern for text typed without tone marks ("nam nguoi, a khong, sau")."""
+    plain = unicodedata.normalize("NFD", pattern.pattern.replace("đ", "d"))
+    return re.compile("".join(c for c in plain if not unicodedata.combining(c)), re.UNICODE)
+
+
+_SELF_CORRECTION_UNMARKED = _without_marks(_SELF_CORRECTION)
+_PLAIN_ZERO = re.compile(r"\w+\s+khong")
+_LONE_NO_UNMARKED = _without_marks(_LONE_NO)
+
+
+def split_self_correction(
+    text: str, *, lone_no: bool = True, unmarked: bool = True
+) -> tuple[str, str] | None:
+    """(what was said before the last self-correction, what replaced it), or None.
+    ``lone_no``: a lone "không" between pauses counts as a correction (not for digits,
+    where it may be a zero, nor then "a khong" typed plain: "ạ, không chín…");
+    ``unmarked``: so do the marks typed without tones, in a text typed without any."""
     text = unicodedata.normalize("NFC", text).lower()
-    marks = list(_SELF_CORRECTION.finditer(text))
+    plain = unmarked and fold(text) == text
+    patterns = (
+        (_SELF_CORRECTION_UNMARKED, _LONE_NO_UNMARKED) if plain else (_SELF_CORRECTION, _LONE_NO)
+    )
+    marks = list(patterns[0].finditer(text))
+    if plain and not lone_no:
+        # Digits: "a khong" typed plain may be "ạ, không…", a zero after a polite particle.
+        marks = [m for m in marks if not _PLAIN_ZERO.fullmatch(m.group())]
+    if lone_no:
+        marks = sorted(marks + list(patterns[1].finditer(text)), key=lambda m: m.start())
     if not marks:
         return None
     return text[: marks[-1].start()], text[marks[-1].end() :]

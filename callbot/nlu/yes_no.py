@@ -26,7 +26,12 @@ UNCLEAR = 0.45  # below ivr.MIN_CONFIDENCE: asked again
 _NEGATORS = frozenset({"khong", "chua", "chang", "hong", "ko", "k", "dau"})
 _YES_WORDS = word_set("dung vang phai u um uh uhm co ok oke okay duoc chuan yes dong chinh chac")
 # "trật", "lộn": Southern for wrong ("trật rồi", "chị ghi lộn rồi").
-_NO_WORDS = word_set("khong ko hong hok sai chua nham no khoi trat lon")
+_NO_WORDS = word_set("khong ko hong hok sai chua nham no khoi trat lon dungneg")
+# "đừng" (don't: "đừng gọi số này") folds to "dung" like "đúng": read by its marks only.
+# "ừa" (Southern yes) folds to "ua" like "ủa" (puzzled): it too counts by its marks only.
+_EXACT_WORDS = {"đừng": "dungneg", "ừa": "u"}
+# "thôi" leading the answer refuses ("thôi, đừng gọi số này"); elsewhere it is "only".
+_LEADING_NO = "thoi"
 # "rồi" ends answers of both kinds ("sai số điện thoại rồi", "đúng rồi"): a yes only when
 # nothing else in the answer says which ("rồi", "dạ rồi").
 _PARTICLE_YES = frozenset({"roi"})
@@ -34,7 +39,8 @@ _PARTICLE_YES = frozenset({"roi"})
 _KEY_WORDS = {"mot": YES, "1": YES, "hai": NO, "2": NO}
 _AROUND_KEY = frozenset({"bam", "so", "phim", "nut", "da", "a", "vang", "e"})
 # Acknowledgement particles: yes when nothing else is said ("dạ", "ờ").
-_WEAK_YES = frozenset({"da", "o", "a"})
+# (Not "o": "ờ" is a hesitation, dropped before this; typed plain, "o" may be "ở", "ô".)
+_WEAK_YES = frozenset({"da", "a"})
 # The answer words as they are written, tone marks and all. Matching is tones first: folded
 # alone, "cô" (aunt), "cơ" and "có" (yes) are one word, as are "vàng" (gold) and "vâng",
 # "Sài" (Gòn) and "sai", "chùa" and "chưa" — and a recogniser that heard "cô" wrote the
@@ -43,7 +49,7 @@ _WEAK_YES = frozenset({"da", "o", "a"})
 _MARKED = word_set(
     "đúng vâng vầng phải ừ ư ừm uh uhm um có rồi ok oke okay được chuẩn yes đồng chính chắc "
     "không ko k hông hổng hok sai chưa nhầm no khỏi chẳng đâu xác ý dạ ờ ơ à ạ a chắn trật lộn "
-    "một hai bấm số phím nút"
+    "một hai bấm số phím nút y thôi"
 )
 _BY_FOLD: dict[str, frozenset[str]] = {}
 for _word in _MARKED:
@@ -60,7 +66,15 @@ _NO_PHRASES = (
     "sai roi",
     "nham roi",
 )
-_YES_PHRASES = ("khong sai", "chua sai", "khong nham", "chinh xac", "dung roi", "dong y")
+_YES_PHRASES = (
+    "khong sai",
+    "chua sai",
+    "khong nham",
+    "chinh xac",
+    "dung roi",
+    "dong y",
+    "y chang",
+)
 # Hesitant or puzzled answers ("chắc vậy", "không biết nữa", "gì ạ?", "đúng hả?") are not a
 # firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
 _HEDGES = (
@@ -87,6 +101,10 @@ _HEDGES = (
     "noi lai",
     "lap lai",
     "nghe khong ro",
+    "gần đúng",
+    "khong nghe",
+    "quên",
+    "chua nghe",
     "sao a",
     "phai khong",
     "dung khong",
@@ -103,7 +121,32 @@ _HEDGES = (
     "tuỳ",
     "khong kip",
     "nhanh qua",
+    # Checking the line is no answer: "alo, alo, nghe không em?".
+    "alo",
+    "a lo",
+    "nghe khong",
+    "nghe ko",
+    "nghe hong",
+    "co nghe",
 )
+# Answers said as idioms, whose words alone say the opposite ("làm gì có": there is none),
+# matched with their marks ("có đâu" folded is also "cô dâu").
+_IDIOMS = (
+    ("làm gì có", NO),
+    ("có đâu", NO),
+    ("chứ sao", YES),
+    ("chứ gì", YES),
+    ("chứ còn gì", YES),
+)
+# ("em nói lại đi" without "để" asks the agent, addressed as "em", to repeat: a hedge.)
+_RESTATING = re.compile(
+    r" (?:(?:để|de) (?:tôi|tui|em|con|mình|toi|minh)|tôi|tui|toi)"
+    r" (?:nói|đọc|noi|doc) (?:lại|lai)(?= )"
+)
+# A later clause opening with these takes something back from a yes.
+_BUT = ("nhưng", "nhung", "có điều", "co dieu", "chỉ là", "trừ")
+# Particles that may open a clause before its answer word ("dạ, không").
+_CLAUSE_OPENERS = frozenset({"da", "a", "o", "e"})
 
 
 def yes_no_from_key(digit: str) -> str | None:
@@ -136,9 +179,20 @@ def _extract(text: str, expect: str) -> Extraction | None:
     padded = " " + " ".join(fol) + " "
     exact = " " + " ".join(acc) + " "
     folded = " " + " ".join(plain) + " "
-    hedged = any(f" {h} " in (exact if h != fold(h) else folded) for h in _HEDGES)
+    # Typed without any marks, "chac dung" is "chắc đúng": the marked hedges count folded.
+    # "để tôi nói lại": the caller offers to say it again (after a "no"), not puzzlement.
+    hedge_exact = _RESTATING.sub(" ", exact)
+    hedge_folded = " " + fold(hedge_exact.strip()) + " "
+    if exact == folded:
+        hedged = any(f" {fold(h)} " in hedge_folded for h in _HEDGES)
+    else:
+        hedged = any(f" {h} " in (hedge_exact if h != fold(h) else hedge_folded) for h in _HEDGES)
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
         return Extraction(YES, UNCLEAR, " ".join(t for t in acc if t != _BREAK))
+    typed_plain = exact == folded
+    for idiom, answer in _IDIOMS:
+        if f" {fold(idiom) if typed_plain else idiom} " in (folded if typed_plain else exact):
+            return Extraction(answer, 0.85, idiom)
     # Earliest decisive cue wins: callers lead with the answer ("dạ không, sai rồi").
     cues: list[tuple[int, str, int]] = []  # (token position, answer, tokens long)
     for phrases, answer in ((_NO_PHRASES, NO), (_YES_PHRASES, YES)):
@@ -147,11 +201,23 @@ def _extract(text: str, expect: str) -> Extraction | None:
             if pos != -1:
                 cues.append((padded[: pos + 1].count(" ") - 1, answer, phrase.count(" ") + 1))
     covered = {p + k for p, _, n in cues for k in range(n)}
+    opening = _clause_openings(fol)
     for i, tok in enumerate(fol):
         if i in covered:
             continue
         nxt = fol[i + 1] if i + 1 < len(fol) else ""
-        if tok in _NEGATORS and nxt in _YES_WORDS:
+        third = fol[i + 2] if i + 2 < len(fol) else ""
+        not_wrong = _not_wrong_end(fol, i) if tok in _NEGATORS else None
+        if not_wrong is not None:
+            cues.append((i, YES, not_wrong - i))  # "không có sai", "không có gì sai"
+            covered |= set(range(i, not_wrong))
+        elif tok in _NEGATORS and nxt == "co" and third in _YES_WORDS:
+            cues.append((i, NO, 3))  # "hổng có đúng"
+            covered |= {i, i + 1, i + 2}
+        elif tok == _LEADING_NO:
+            if i == opening[0] and nxt not in _YES_WORDS:
+                cues.append((i, NO, 1))
+        elif tok in _NEGATORS and nxt in _YES_WORDS:
             cues.append((i, NO, 2))
             covered |= {i, i + 1}
         elif tok in _NEGATORS and nxt in ("sai", "nham"):
@@ -170,6 +236,11 @@ def _extract(text: str, expect: str) -> Extraction | None:
             return Extraction(YES, 0.6, said)
         return None
     cues.sort()
+    # The clause that answers decides; a later clause counts only where it opens with an
+    # answer ("sai rồi, nhà có năm người thôi": that "có" explains, it does not answer).
+    clause = _clause_of(fol)
+    first_clause = clause[cues[0][0]]
+    cues = [c for c in cues if clause[c[0]] == first_clause or c[0] in opening]
     first_pos, answer, length = cues[0]
     agree = all(a == answer for _, a, _ in cues)
     heard = " ".join(t for t in acc[first_pos : first_pos + length] if t != _BREAK)
@@ -178,8 +249,44 @@ def _extract(text: str, expect: str) -> Extraction | None:
     # threshold: the bot asks again rather than file a ticket the caller did not confirm.
     if not agree:
         return Extraction(answer, UNCLEAR, heard)
+    if answer == YES and any(f" {_BREAK} {b} " in exact for b in _BUT):
+        # "Đúng rồi, nhưng mà tên là Lan": right, except something the caller goes on to
+        # say: not a confirmation to file on.
+        return Extraction(answer, UNCLEAR, heard)
     sure = not any(unmarked[k] for k in range(first_pos, first_pos + length))
     return Extraction(answer, 0.92 if sure else NO_MARKS, heard)
+
+
+def _not_wrong_end(fol: list[str], i: int) -> int | None:
+    """Where "không (có) (gì, chỗ nào) sai" ends, when a negator at i starts one."""
+    for j in range(i + 1, min(len(fol), i + 5)):
+        if fol[j] in ("sai", "nham"):
+            return j + 1
+        answer_word = fol[j] in _YES_WORDS or fol[j] in _NO_WORDS or fol[j] in _NEGATORS
+        if fol[j] == _BREAK or (answer_word and fol[j] != "co"):
+            return None
+    return None
+
+
+def _clause_of(fol: list[str]) -> list[int]:
+    """The clause (between written pauses) each token is in."""
+    out, n = [], 0
+    for tok in fol:
+        n += tok == _BREAK
+        out.append(n)
+    return out
+
+
+def _clause_openings(fol: list[str]) -> list[int]:
+    """The position of each clause's first word past its opening particles."""
+    openings, start = [], True
+    for i, tok in enumerate(fol):
+        if tok == _BREAK:
+            start = True
+        elif start and tok not in _CLAUSE_OPENERS:
+            openings.append(i)
+            start = False
+    return openings or [0]
 
 
 def _answer_words(tokens: list[str]) -> tuple[list[str], list[bool]]:
@@ -189,7 +296,10 @@ def _answer_words(tokens: list[str]) -> tuple[list[str], list[bool]]:
     unmarked: list[bool] = []
     for token in tokens:
         folded = fold_word(token)
-        if token == _BREAK or token in _BY_FOLD.get(folded, ()):
+        if token in _EXACT_WORDS:
+            words.append(_EXACT_WORDS[token])
+            unmarked.append(False)
+        elif token == _BREAK or token in _BY_FOLD.get(folded, ()):
             words.append(folded)
             unmarked.append(False)
         elif token == folded:  # no marks written: the folded word is all there is
