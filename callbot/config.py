@@ -111,6 +111,8 @@ class AsrSettings:
     """Whisper: seconds of padding after the utterance in the encoder window; 0 = the
     standard 30 s window (about 4x slower on CPU, slightly more accurate)"""
     language: str = "vi"
+    decode_nice: Annotated[int, Field(ge=0, le=19)] = 10
+    """decode threads' nice value (Linux): they yield the CPU to the calls' audio; 0 = same"""
 
     @field_validator("model")
     @classmethod

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import numpy  # first, as in the server
 from threadpoolctl import threadpool_info
@@ -28,3 +30,50 @@ def test_blas_threads_are_capped_after_numpy_was_loaded():
     before, after = out.split("] [")
     assert before == "[2"  # the cap below is not a no-op
     assert after == "1]"
+
+
+# A real decode in a fresh process: which threads spent the CPU, and at which nice value.
+DECODE_SCRIPT = """
+import asyncio, glob, os, sys
+import numpy as np
+from callbot.config import AsrSettings
+from callbot.speech.asr.factory import build_engine
+
+def threads():
+    found = {}
+    for task in glob.glob(f"/proc/{os.getpid()}/task/*"):
+        fields = open(task + "/stat").read().rsplit(")", 1)[1].split()
+        found[int(task.rsplit("/", 1)[1])] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+    return found
+
+engine = build_engine(AsrSettings(engine="whisper", decode_nice=int(sys.argv[1])))
+before = threads()
+speech = np.random.default_rng(0).normal(0, 3000, 8000 * 3).astype("<i2").tobytes()
+
+async def decode():
+    for _ in range(4):
+        await engine.transcribe(speech)
+    await engine.close()
+
+asyncio.run(decode())
+busy = {n for tid, (n, cpu) in threads().items() if cpu - before.get(tid, (0, 0))[1] > 1
+        and tid != os.getpid()}
+print(os.getpriority(os.PRIO_PROCESS, 0), sorted(busy))
+"""
+
+
+def _decode_in_fresh_process(nice: int) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", DECODE_SCRIPT, str(nice)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+def test_decoding_threads_run_below_the_loops_priority():
+    # The threads that spent the decode's CPU are lowered; the loop's thread is not.
+    assert _decode_in_fresh_process(10) == "0 [10]"
+    assert _decode_in_fresh_process(0) == "0 [0]"  # switched off: all at the same priority

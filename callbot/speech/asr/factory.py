@@ -15,6 +15,7 @@ from asr_models.fetch import ensure
 from asr_models.registry import default_for, get
 from callbot.config import AsrSettings
 from callbot.speech.asr.base import AsrEngine
+from callbot.speech.asr.priority import built_at_low_priority
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,19 @@ def build_engine(settings: AsrSettings | None = None) -> AsrEngine:
     if s.engine == "whisper":
         from callbot.speech.asr.whisper import WhisperEngine
 
-        return WhisperEngine(
-            model_dir,
-            cpu_threads=s.threads,
-            num_workers=s.workers,
-            language=s.language,
-            window_pad_s=s.window_pad_s or None,  # 0: the standard 30 s window
+        # Loaded from a lowered thread: CTranslate2's workers inherit its priority.
+        return built_at_low_priority(
+            lambda: WhisperEngine(
+                model_dir,
+                cpu_threads=s.threads,
+                num_workers=s.workers,
+                language=s.language,
+                window_pad_s=s.window_pad_s or None,  # 0: the standard 30 s window
+                decode_nice=s.decode_nice,
+            ),
+            s.decode_nice,
         )
     from callbot.speech.asr.vosk import VoskEngine
 
     # Vosk decodes every stream in one pool: its size is the total decoding threads.
-    return VoskEngine(model_dir, threads=s.workers * s.threads)
+    return VoskEngine(model_dir, threads=s.workers * s.threads, decode_nice=s.decode_nice)

@@ -20,6 +20,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from callbot.speech.asr.priority import lower_this_thread
+
 # What a caller may wait, beyond decoding, before the bot answers: a closed answer (yes/no,
 # a menu word, a number) should come back at once; a free-text answer may take longer the
 # longer it was (the caller has just spoken for that long and expects a pause).
@@ -51,7 +53,7 @@ class DeadlineExecutor:
     loop). A job's exception is set on its future, never lost with the thread.
     """
 
-    def __init__(self, workers: int, name: str = "decode") -> None:
+    def __init__(self, workers: int, name: str = "decode", *, nice: int = 0) -> None:
         if workers < 1:
             raise ValueError("a decode pool needs at least one worker")
         self._heap: list[_Job] = []
@@ -60,6 +62,7 @@ class DeadlineExecutor:
         self._closed = False
         self._workers = workers
         self._name = name
+        self._nice = nice  # the threads' priority below the loop's (priority.py)
         self._threads: list[threading.Thread] = []  # started by the first job, as a pool does
 
     def submit(self, deadline: float, fn: Callable[..., Any], *args: Any) -> Future:
@@ -96,6 +99,7 @@ class DeadlineExecutor:
                 thread.join()
 
     def _work(self) -> None:
+        lower_this_thread(self._nice)
         while True:
             with self._ready:
                 while not self._heap and not self._closed:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from callbot.speech.asr.base import Hypothesis
 from callbot.speech.asr.choices import Choices
+from callbot.speech.asr.priority import lower_this_thread
 from telephony.audio_format import BYTES_PER_MS, SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class VoskEngine:
     # through the NLU like any other); no per-answer scores come back.
     supports_choices = False
 
-    def __init__(self, model_dir: str | Path, *, threads: int = 2) -> None:
+    def __init__(self, model_dir: str | Path, *, threads: int = 2, decode_nice: int = 0) -> None:
         import vosk  # heavy native import: only when the engine is used
 
         vosk.SetLogLevel(-1)  # Kaldi logs every recogniser to stderr otherwise
@@ -52,7 +53,12 @@ class VoskEngine:
         self.model_dir = Path(model_dir)
         self._model = vosk.Model(str(self.model_dir))
         self.supports_phrases = has_dynamic_graph(self.model_dir)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vosk")
+        self._pool = ThreadPoolExecutor(  # below the loop's priority (priority.py)
+            max_workers=threads,
+            thread_name_prefix="vosk",
+            initializer=lower_this_thread,
+            initargs=(decode_nice,),
+        )
         self._closed = False
 
     def open_stream(

@@ -104,6 +104,7 @@ class WhisperEngine:
         language: str = "vi",
         window_pad_s: float | None = 2.0,
         compute_type: str = "int8",
+        decode_nice: int = 0,
     ) -> None:
         from faster_whisper import WhisperModel  # heavy import: only when the engine is used
         from faster_whisper.tokenizer import Tokenizer
@@ -124,7 +125,7 @@ class WhisperEngine:
         self._priors: dict[tuple[str, ...], np.ndarray] = {}  # candidate set → scores on silence
         # Earliest deadline first, not first come: a short closed answer overtakes another
         # caller's long description in the queue (scheduling.py).
-        self._pool = DeadlineExecutor(num_workers, name="whisper")
+        self._pool = DeadlineExecutor(num_workers, name="whisper", nice=decode_nice)
         self._closed = False
 
     def open_stream(
