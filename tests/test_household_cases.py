@@ -264,3 +264,18 @@ async def test_a_request_for_another_agency_is_its_own_case(store):
     more_food = await call_ticket(store, caller_number="0911222333", case_type="essentials")
     assert await route_ticket(store, more_food.id, RULES) is None
     assert (await store.get_ticket(more_food.id)).case_id == policy.id
+
+
+async def test_a_case_sharing_the_number_is_a_candidate_before_the_wards_newer_tickets(store):
+    from callbot.tickets.store.sql_callers import number_forms
+
+    case = await call_ticket(store, caller_number="0911222333")
+    for n in range(3):  # newer open tickets of other households in the same district
+        other = f"097700011{n}"
+        slots = {"callback_number": other, "address": f"{50 + n} Nguyễn Trãi"}
+        await call_ticket(store, caller_number=other, slots=slots)
+    new = await call_ticket(store, caller_number="0911222333")
+    found = await store.household_candidates(
+        new.id, numbers=number_forms("0911222333"), places=["Quận 3"], since=T0, limit=2
+    )
+    assert found[0].id == case.id and len(found) == 2

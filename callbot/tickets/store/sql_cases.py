@@ -47,12 +47,16 @@ class HouseholdCasesMixin(SqlStoreBase):
     ) -> list[Ticket]:
         """Open cases older than ``ticket_id`` filed since ``since`` that share one of
         ``numbers`` (caller or callback, as stored) or are in one of ``places`` (admin unit
-        names), newest first, with their slots (the address is one)."""
+        names): those sharing a number first, then newest first; with their slots (the
+        address is one)."""
         numbers, places = list(numbers), list(places)
-        shared = []
+        shared, first = [], "0"
         if numbers:
             marks = ", ".join("?" * len(numbers))
             shared += [f"callback_number IN ({marks})", f"caller_number IN ({marks})"]
+            # A case sharing the number comes before the place's other open tickets, so a
+            # busy ward's newer tickets never push it past the limit.
+            first = f"CASE WHEN {' OR '.join(shared)} THEN 0 ELSE 1 END"
         if places:
             shared.append(f"admin_unit IN ({', '.join('?' * len(places))})")
         if not shared:
@@ -65,7 +69,7 @@ class HouseholdCasesMixin(SqlStoreBase):
                 WHERE status IN ({statuses}) AND complete = ? AND purged_at IS NULL
                   AND case_id IS NULL AND id < ? AND requested_datetime >= ?
                   AND ({" OR ".join(shared)})
-                ORDER BY requested_datetime DESC, id DESC
+                ORDER BY {first}, requested_datetime DESC, id DESC
                 LIMIT ?
                 """,
                 *(str(s) for s in OPEN_STATUSES),
@@ -75,6 +79,8 @@ class HouseholdCasesMixin(SqlStoreBase):
                 *numbers,
                 *numbers,
                 *places,
+                *numbers,
+                *numbers,
                 limit,
             )
             slots = await self._slots_of(tx, [int(row["id"]) for row in rows])
