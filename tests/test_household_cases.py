@@ -279,3 +279,22 @@ async def test_a_case_sharing_the_number_is_a_candidate_before_the_wards_newer_t
         new.id, numbers=number_forms("0911222333"), places=["Quận 3"], since=T0, limit=2
     )
     assert found[0].id == case.id and len(found) == 2
+
+
+async def test_a_request_without_a_number_is_matched_by_its_place_and_address(store):
+    first = await call_ticket(store, caller_number="0911222333", slots={"address": "7 Lê Lợi"})
+    await route_ticket(store, first.id, RULES)
+    slots = [SlotValue("place", "Quận 3", SlotSource.NETWORK, 1.0, "")]
+    slots.append(SlotValue("address", "số 7 đường Lê Lợi", SlotSource.NETWORK, 1.0, ""))
+    web = await store.file_request(
+        channel=Channel.WEB,
+        service_code="essentials",
+        description="hết gạo",
+        slots=slots,
+        complete=True,
+        actor="open311",
+    )
+    found = await store.household_candidates(web.id, numbers=[], places=["Quận 3"], since=T0)
+    assert [t.id for t in found] == [first.id]
+    assert await route_ticket(store, web.id, RULES) is None
+    assert (await store.get_ticket(web.id)).case_id == first.id

@@ -50,13 +50,13 @@ class HouseholdCasesMixin(SqlStoreBase):
         names): those sharing a number first, then newest first; with their slots (the
         address is one)."""
         numbers, places = list(numbers), list(places)
-        shared, first = [], "0"
+        shared, order = [], "requested_datetime DESC, id DESC"
         if numbers:
             marks = ", ".join("?" * len(numbers))
             shared += [f"callback_number IN ({marks})", f"caller_number IN ({marks})"]
             # A case sharing the number comes before the place's other open tickets, so a
             # busy ward's newer tickets never push it past the limit.
-            first = f"CASE WHEN {' OR '.join(shared)} THEN 0 ELSE 1 END"
+            order = f"CASE WHEN {' OR '.join(shared)} THEN 0 ELSE 1 END, {order}"
         if places:
             shared.append(f"admin_unit IN ({', '.join('?' * len(places))})")
         if not shared:
@@ -69,7 +69,7 @@ class HouseholdCasesMixin(SqlStoreBase):
                 WHERE status IN ({statuses}) AND complete = ? AND purged_at IS NULL
                   AND case_id IS NULL AND id < ? AND requested_datetime >= ?
                   AND ({" OR ".join(shared)})
-                ORDER BY {first}, requested_datetime DESC, id DESC
+                ORDER BY {order}
                 LIMIT ?
                 """,
                 *(str(s) for s in OPEN_STATUSES),
@@ -79,7 +79,7 @@ class HouseholdCasesMixin(SqlStoreBase):
                 *numbers,
                 *numbers,
                 *places,
-                *numbers,
+                *numbers,  # the ORDER BY's, when there are numbers
                 *numbers,
                 limit,
             )
