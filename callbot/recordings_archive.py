@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from callbot.config import Settings
+from callbot.tickets.journal import fsync_dir
 from callbot.tickets.model import utcnow
 
 if TYPE_CHECKING:  # heavy imports stay inside run(), as cli.py asks of subcommands
@@ -133,14 +134,6 @@ def read_flac(path: Path) -> Audio:
     return Audio(rate, samples)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def compress_file(wav: Path, flac: Path) -> int:
     """Steps 1–2: ``flac`` written beside ``wav`` and proved equal to it; its size. Refused
     (RecordingError, no FLAC left) if the samples differ or the WAV changed meanwhile."""
@@ -150,7 +143,7 @@ def compress_file(wav: Path, flac: Path) -> int:
     try:
         write_flac(temp, audio)
         os.replace(temp, flac)
-        _fsync_dir(flac.parent)
+        fsync_dir(flac.parent)
         back = read_flac(flac)
         if back.rate != audio.rate or not np.array_equal(back.samples, audio.samples):
             raise RecordingError("the FLAC decodes to other samples than the WAV holds")
@@ -271,7 +264,7 @@ async def _one(
         flac_size = flac.stat().st_size
     wav.unlink(missing_ok=True)
     with contextlib.suppress(FileNotFoundError):
-        _fsync_dir(wav.parent)
+        fsync_dir(wav.parent)
     await store.set_call_recording_path(candidate.call_id, flac_rel, expected=wav_rel)
     report.compressed.append(candidate.ticket_id)
     report.bytes_before += size

@@ -214,12 +214,13 @@ class CallJournal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)  # a fresh file: nobody else holds it
-            _fsync_dir(self.path.parent)  # so the file itself survives a power cut
+            fsync_dir(self.path.parent)  # so the file itself survives a power cut
             self._fd = fd
         return self._fd
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a file's creation, rename or removal in ``directory`` survive a power cut."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
