@@ -59,6 +59,15 @@ def best_thresholds(
     return best
 
 
+def top1_accuracy(outcomes: list[tuple[list[float], list[str], str | None]]) -> float:
+    """The share of answers whose best-scored value is the labelled one, unthresholded."""
+    right = sum(
+        choose(scores, values, min_score=float("-inf"), min_margin=0.0).value == want
+        for scores, values, want in outcomes
+    )
+    return right / len(outcomes) if outcomes else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--voices", default="vi,vi-vn-x-south")
@@ -98,11 +107,16 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(per_slot, ensure_ascii=False))
     print(f"tuning answers per slot and condition set: {', '.join(map(str, conditions))}")
-    print(f"{'slot':10} {'n':>4} {'min_score':>9} {'min_margin':>10} {'acc %':>6} {'wrong %':>7}")
+    # "top-1 %": how often the best-scored value is the right one with no threshold at all,
+    # the ceiling any calibration of these scores can reach (and a measure of how well the
+    # recogniser tells the answers apart on this voice).
+    print(f"{'slot':10} {'n':>4} {'min_score':>9} {'min_margin':>10} {'acc %':>6} "
+          f"{'wrong %':>7} {'top-1 %':>7}")  # fmt: skip
     for slot, outcomes in sorted(per_slot.items()):
         score, margin, acc, wrong = best_thresholds(outcomes, args.max_wrong)
+        top1 = top1_accuracy(outcomes)
         print(f"{slot:10} {len(outcomes):>4} {score:>9.2f} {margin:>10.2f} "
-              f"{100 * acc:>6.1f} {100 * wrong:>7.1f}")  # fmt: skip
+              f"{100 * acc:>6.1f} {100 * wrong:>7.1f} {100 * top1:>7.1f}")  # fmt: skip
     return 0
 
 
