@@ -246,3 +246,39 @@ async def test_an_unwatched_call_is_never_told(store: SqlTicketStore) -> None:
     await watch.poll_once()
     assert told.calls == [FLOOD_CALL]
     await watch.close()
+
+
+async def test_the_watchers_query_reads_an_index_not_the_whole_table(
+    store: SqlTicketStore, store_url: str
+) -> None:
+    # handback_requests keeps every hand-back ever asked; the once-a-second query must not
+    # scan it (migration 0015). The statement checked is the one the store really runs.
+    ran: list[tuple[str, tuple[Any, ...]]] = []
+    inner = store._transaction
+
+    class Recording(_CountingTx):
+        async def fetch(self, sql: str, *args: Any) -> Sequence[Any]:
+            ran.append((sql, args))
+            return await self.tx.fetch(sql, *args)
+
+    @asynccontextmanager
+    async def recorded(op: str, *, write: bool) -> AsyncIterator[Any]:
+        async with inner(op, write=write) as tx:
+            yield Recording(tx, op, Counter())
+
+    store._transaction = recorded  # type: ignore[method-assign]
+    await store.pending_handbacks()
+    store._transaction = inner  # type: ignore[method-assign]
+    [(sql, args)] = ran
+    async with store._transaction("explain", write=False) as tx:
+        if store_url.startswith("sqlite"):
+            plan = " ".join(
+                str(row["detail"]) for row in await tx.fetch(f"EXPLAIN QUERY PLAN {sql}", *args)
+            )
+        else:
+            # A table of a few rows is cheaper to scan: ask whether the index can be used.
+            await tx.fetch("SET LOCAL enable_seqscan = off")
+            plan = " ".join(
+                str(row["QUERY PLAN"]) for row in await tx.fetch(f"EXPLAIN {sql}", *args)
+            )
+    assert "handback_requests_status" in plan, plan
