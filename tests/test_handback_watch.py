@@ -30,25 +30,31 @@ pytest_plugins = ["conftest_store"]
 POLL_S = 0.05
 
 
+Statement = tuple[str, tuple[Any, ...]]
+
+
 class _CountingTx:
-    def __init__(self, tx: Any, op: str, counts: Counter[str]) -> None:
-        self.tx, self.op, self.counts = tx, op, counts
+    def __init__(self, tx: Any, op: str, counts: Counter[str], ran: list[Statement]) -> None:
+        self.tx, self.op, self.counts, self.ran = tx, op, counts, ran
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Any]:
         self.counts[self.op] += 1
+        self.ran.append((sql, args))
         return await self.tx.fetch(sql, *args)
 
 
-def count_statements(store: SqlTicketStore) -> Counter[str]:
+def count_statements(store: SqlTicketStore, ran: list[Statement] | None = None) -> Counter[str]:
     """The SQL statements the store runs from now on, by operation: the real store's own
-    transactions, each statement counted on its way to the database."""
+    transactions, each statement counted on its way to the database (and kept in ``ran``,
+    SQL and arguments, when given)."""
     counts: Counter[str] = Counter()
+    kept: list[Statement] = [] if ran is None else ran
     inner = store._transaction
 
     @asynccontextmanager
     async def counted(op: str, *, write: bool) -> AsyncIterator[Any]:
         async with inner(op, write=write) as tx:
-            yield _CountingTx(tx, op, counts)
+            yield _CountingTx(tx, op, counts, kept)
 
     store._transaction = counted  # type: ignore[method-assign]
     return counts
@@ -253,22 +259,9 @@ async def test_the_watchers_query_reads_an_index_not_the_whole_table(
 ) -> None:
     # handback_requests keeps every hand-back ever asked; the once-a-second query must not
     # scan it (migration 0015). The statement checked is the one the store really runs.
-    ran: list[tuple[str, tuple[Any, ...]]] = []
-    inner = store._transaction
-
-    class Recording(_CountingTx):
-        async def fetch(self, sql: str, *args: Any) -> Sequence[Any]:
-            ran.append((sql, args))
-            return await self.tx.fetch(sql, *args)
-
-    @asynccontextmanager
-    async def recorded(op: str, *, write: bool) -> AsyncIterator[Any]:
-        async with inner(op, write=write) as tx:
-            yield Recording(tx, op, Counter())
-
-    store._transaction = recorded  # type: ignore[method-assign]
+    ran: list[Statement] = []
+    count_statements(store, ran)
     await store.pending_handbacks()
-    store._transaction = inner  # type: ignore[method-assign]
     [(sql, args)] = ran
     async with store._transaction("explain", write=False) as tx:
         if store_url.startswith("sqlite"):
