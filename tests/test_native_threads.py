@@ -42,7 +42,10 @@ from callbot.speech.asr.factory import build_engine
 def threads():
     found = {}
     for task in glob.glob(f"/proc/{os.getpid()}/task/*"):
-        fields = open(task + "/stat").read().rsplit(")", 1)[1].split()
+        try:  # a pool thread may exit between the listing and the read
+            fields = open(task + "/stat").read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
         found[int(task.rsplit("/", 1)[1])] = (int(fields[16]), int(fields[11]) + int(fields[12]))
     return found
 
@@ -63,13 +66,14 @@ print(os.getpriority(os.PRIO_PROCESS, 0), sorted(busy))
 
 
 def _decode_in_fresh_process(nice: int) -> str:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", DECODE_SCRIPT, str(nice)],
         capture_output=True,
         text=True,
-        check=True,
         timeout=120,
-    ).stdout.strip()
+    )
+    assert done.returncode == 0, done.stderr[-2000:]  # the child's traceback, not its argv
+    return done.stdout.strip()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
