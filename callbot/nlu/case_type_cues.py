@@ -77,6 +77,10 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("bếp", 1),
         ("nấu ăn", 2),
         ("đong gạo", 2),
+        # Water to drink is an essential, where a cut in supply alone is "other".
+        ("nước uống", 2),
+        ("nước để uống", 2),
+        ("nước sạch", 1),
     ),
     SUPPORT_POLICY: (
         ("tiền hỗ trợ", 2),
@@ -100,6 +104,12 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("trợ giúp", 1),
         ("hộ nghèo", 1),
         ("cận nghèo", 1),
+        # Insurance as an entitlement of the poor is a support policy; a card to renew is
+        # paperwork ("other").
+        ("bảo hiểm y tế cho người nghèo", 2),
+        ("bảo hiểm cho người nghèo", 2),
+        ("bảo hiểm y tế hộ nghèo", 2),
+        ("bảo hiểm hộ nghèo", 2),
         ("chi trả", 2),
         ("không được nhận", 1),
         ("bị bỏ sót", 2),

@@ -12,18 +12,11 @@ from callbot.nlu.text import fold
 # Written with their tone marks and matched that way (tones first); an answer typed without
 # any marks is matched on the folded forms.
 _NOT_YET = (
-    "để tôi nghĩ",
-    "để em nghĩ",
-    "để tui nghĩ",
-    "để mình nghĩ",
-    "để tôi coi",
-    "để tui coi",
-    "để em coi",
     "để coi",
-    "để tôi xem",
-    "để em xem",
     "để xem",
     "để hỏi",
+    "để nghĩ",
+    # "để <whoever> nghĩ/coi/xem/hỏi": generated below for every way a caller says "I".
     "khoan",
     "chờ chút",
     "đợi chút",
@@ -48,11 +41,14 @@ _NOT_YET = (
     "chưa biết",
     "chưa nghĩ ra",
     "không hiểu",
-    "để em hỏi",
-    "để tôi hỏi",
-    "để tui hỏi",
-    "để con hỏi",
-    "để mình hỏi",
+    "hổng hiểu",
+    "hông hiểu",
+    # A question about the line itself ("cho con hỏi cái này có mất tiền không") asks for
+    # nothing yet.
+    "có mất tiền không",
+    "có tốn tiền không",
+    "có mất phí không",
+    "có tốn phí không",
     "là sao",
     "sao ạ",
     "ủa",
@@ -67,6 +63,8 @@ _NOT_YET = (
     "sao cũng được",
     "nào cũng được",
 )
+_SELVES = ("tôi", "tui", "em", "con", "mình", "cháu", "chị", "anh", "cô", "chú", "bác", "tao")
+_NOT_YET += tuple(f"để {who} {verb}" for who in _SELVES for verb in ("nghĩ", "coi", "xem", "hỏi"))
 # Matched with their marks only: typed without any, they are answers ("cho em", "cho toi").
 _NOT_YET_MARKED_ONLY = ("chờ em", "chờ tôi", "chờ tui", "chờ con", "chờ tí")
 _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)

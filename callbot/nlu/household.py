@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
@@ -35,7 +36,7 @@ _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
 )
 # ("hai mẹ con", "hai bà cháu", "hai bố con" are counted as groups, below.)
 # "ba mẹ con em" is three: a number before a pair of kin words names everyone in it.
-_GROUP_WORDS = word_set("me bo ba cha ong anh chi")
+_GROUP_WORDS = word_set("me bo ba cha ong anh chi ma tia")
 _GROUP_KIN = word_set("con chau em")
 # Words that make "N người" a part of the household, not the whole ("hai người lớn").
 _PART_OF = word_set("lon gia nho tre")
@@ -64,7 +65,17 @@ def _uncounted_plain(fol: list[str]) -> bool:
     )
 
 
+# Words as a Southern voice says them and a recogniser writes them: "ngừi" (người), "dợ"
+# (vợ: Southern v sounds as d/j).
+_SPOKEN_FORMS = {"ngừi": "người", "ngui": "nguoi", "dợ": "vợ", "zợ": "vợ"}
+_SPOKEN_WORD = re.compile(r"\b(?:" + "|".join(_SPOKEN_FORMS) + r")\b", re.IGNORECASE)
+# "Để coi, tui, vợ, ba đứa con... năm": after the last pause, the number the caller arrives
+# at once the people are listed.
+_LAST_PAUSE = re.compile(r"(?:\.\.\.|…|,|\.)\s*(?=[^,.…]*$)")
+
+
 def extract_household(text: str) -> Extraction | None:
+    text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
     corrected = split_self_correction(text)
     if corrected is not None:
         # "sáu người à không bảy người" is seven, not thirteen: the count after the
@@ -72,7 +83,34 @@ def extract_household(text: str) -> Extraction | None:
         found = _count(corrected[1]) or _leading_count(corrected[1])
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
-    return _count(text)
+    return _final_count(text) or _count(text)
+
+
+def _final_count(text: str) -> Extraction | None:
+    """The count said alone after listing the household ("tui, vợ, ba đứa con... năm"),
+    where it is at least the people listed before it (so "bốn người lớn, hai" is not)."""
+    pause = _LAST_PAUSE.search(text)
+    if pause is None or pause.start() == 0:
+        return None
+    head, tail = text[: pause.start()], text[pause.end() :]
+    last = _bare(tail)
+    listed = _count(head)
+    if last is None or listed is None or _bare(head) is not None:
+        return None
+    if int(last.value) < int(listed.value) or listed.confidence < 0.5:
+        return None
+    return Extraction(last.value, 0.85, last.heard)
+
+
+def _bare(text: str) -> Extraction | None:
+    """A count said by itself: a number with at most "người" and particles around it."""
+    fol = [fold(t) for t in normalise(text).split()]
+    kept = [t for t in fol if t not in _AROUND_BARE and t != "nguoi"]
+    numbers = find_numbers(kept)
+    whole = len(numbers) == 1 and numbers[0].end - numbers[0].start == len(kept)
+    if whole and 0 < numbers[0].value <= _MAX_PEOPLE:
+        return Extraction(str(numbers[0].value), 0.75, " ".join(kept))
+    return None
 
 
 def _leading_count(text: str) -> Extraction | None:
@@ -118,7 +156,7 @@ def _count(text: str) -> Extraction | None:
     ]
     listed = 0
     if not any(_is_whole_count(fol, n) for n in numbers):
-        listed = _people_listed(listed_fol, find_numbers(listed_fol))
+        listed = _people_listed(listed_fol, find_numbers(listed_fol), _names(text))
     if listed:
         return Extraction(str(listed), 0.85, " ".join(acc))
     # "năm nay" is "this year", never a count.
@@ -142,6 +180,9 @@ def _count(text: str) -> Extraction | None:
             # counted as a numbered phrase.
             fixed, total = words, total + count
             break
+    whole = any(_is_whole_count(fol, n) for n in numbers)
+    if total and spans and not whole and _others_joined(fol, spans):
+        return None  # "tui với (a word not known) với hai đứa nhỏ": more than the two
     if total:
         heard = " ".join(acc[spans[0][0] : spans[-1][1]]) if spans else fixed
         return Extraction(str(total), 0.9 if spans else 0.8, heard)
@@ -161,6 +202,20 @@ def _count(text: str) -> Extraction | None:
     ):
         return Extraction(str(numbers[0].value), 0.75, " ".join(acc[i] for i in kept))
     return None
+
+
+def _others_joined(fol: list[str], spans: list[tuple[int, int]]) -> bool:
+    """Whether people other than the numbered groups are joined to them ("với"/"và"): the
+    list could not be read whole, so the groups' count is only part of the household."""
+    if not any(t in _JOINERS for t in fol):
+        return False
+    inside = {i for a, b in spans for i in range(a, b)}
+    for i, t in enumerate(fol):
+        if i - 1 in inside and t in _DESCRIBING:
+            inside.add(i)  # "một đứa con nít", "hai đứa nhỏ tui": the group described
+        elif i not in inside and (t in _PRONOUNS or t in _ONE_PERSON):
+            return True
+    return False
 
 
 def _is_whole_count(fol: list[str], n: NumberPhrase) -> bool:
@@ -228,16 +283,26 @@ _KIN_COMPOUNDS = frozenset(
 # Words that describe the person or group just named ("ông bà nội", "đứa con gái", "hai
 # vợ chồng tui"): part of that unit, not another person.
 _DESCRIBING = word_set(
-    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh"
+    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut"
 )
 _LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe co gom la cua chỉ")
+
+
+def _names(text: str) -> frozenset[str]:
+    """Folded words written capitalised inside a sentence: the names of people listed
+    ("thằng Tí, con Mén"), which describe the person just named."""
+    words = re.findall(r"\w+", text)
+    starts = {m.group(1) for m in re.finditer(r"(?:^|[.!?…])\s*(\w+)", text)}
+    return frozenset(fold(w.lower()) for w in words if w[:1].isupper() and w not in starts)
 
 
 def _pair_at(fol: list[str], i: int) -> bool:
     return tuple(fol[i : i + 2]) in _PAIRS
 
 
-def _people_listed(fol: list[str], numbers: list[NumberPhrase]) -> int:
+def _people_listed(
+    fol: list[str], numbers: list[NumberPhrase], names: frozenset[str] = frozenset()
+) -> int:
     """The people of a list joined by "với"/"và"/"thêm"; 0 unless every word is read as a
     person, a numbered group ("ba đứa nhỏ"), a pair ("vợ chồng", "ông bà") or a word
     describing them, so that a sentence about something else counts nobody."""
@@ -272,6 +337,6 @@ def _people_listed(fol: list[str], numbers: list[NumberPhrase]) -> int:
         else:
             return 0
         units, fresh = units + 1, False
-        while i < len(fol) and fol[i] in _DESCRIBING:
+        while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
             i += 1
     return total if units >= 2 and total <= _MAX_PEOPLE else 0

@@ -362,7 +362,10 @@ def _choose(mentions: list[_Mention]) -> _Mention:
         for d in districts:
             if w.place.name in d.place.current:
                 return _Mention(w.place, max(w.confidence, d.confidence), w.start, w.end, True)
-    return max(mentions, key=lambda m: (m.confidence, m.typed, m.end - m.start))
+    # A ward outside it is most likely a former commune of that district, named as before
+    # 2025 ("Cần Giờ, xã Long Hòa"), that now shares its name with a ward elsewhere.
+    pool = districts if districts and wards else mentions
+    return max(pool, key=lambda m: (m.confidence, m.typed, m.end - m.start))
 
 
 def extract_place(text: str) -> PlaceExtraction | None:

@@ -6,7 +6,7 @@ from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import fold, normalise, split_self_correction
+from callbot.nlu.text import contains_phrase, fold, normalise, split_self_correction
 
 SELF = "self"
 FAMILY = "family"
@@ -60,6 +60,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     FAMILY: (
         ("gia đình", 2),
+        ("gia đìn", 2),  # the recogniser's clipped "gia đình"
         ("nhà tôi", 2),
         ("nhà em", 2),
         ("nhà mình", 2),
@@ -235,6 +236,13 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cùng lầu", 3),
         ("cùng phòng trọ", 2),
         ("trọ chung", 3),
+        ("xóm trên", 3),
+        ("xóm dưới", 3),
+        ("nhà trước mặt", 3),
+        ("nhà sau lưng", 3),
+        ("đầu ngõ", 2),
+        ("cuối ngõ", 2),
+        ("trong ngõ", 2),
     ),
     OTHER: (
         ("người khác", 3),
@@ -274,10 +282,32 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("chị bạn", 3),
         ("thằng bạn", 3),
         ("con bạn", 2),
+        # People named by their trade or their tie to the caller, not by kinship: the
+        # "ông", "bà", "cô", "cha" in them is a title ("cha xứ", "cô giáo", "bà chủ trọ").
+        ("ăn xin", 3),
+        ("ve chai", 3),
+        ("xe ôm", 3),
+        ("giúp việc", 3),
+        ("chủ nhà", 3),
+        ("chủ trọ", 3),
+        ("chủ phòng", 3),
+        ("cô giáo", 3),
+        ("thầy giáo", 3),
+        ("cha xứ", 3),
+        ("bạn trai", 3),
+        ("bạn gái", 3),
+        ("ông lão", 2),
+        ("bà lão", 2),
+        ("quen biết", 3),
     ),
 }
 # Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
 _PRIORITY = {NEIGHBOUR: 4, OTHER: 3, FAMILY: 2, SELF: 1}
+# A stranger is "other" wherever they are ("ông cụ ngoài đầu hẻm, không quen biết").
+_STRANGER = ("không quen", "hổng quen", "người lạ", "lạ hoắc", "không biết là ai")
+# Cues heard only with other tone marks add up to less than this: "cho ổng" (for him) is
+# not "cho ông" said by an old man of himself.
+_LEAST_SCORE = 0.5
 
 
 def subject_from_key(digit: str) -> str | None:
@@ -305,6 +335,10 @@ def extract_subject(text: str) -> Extraction | None:
     # voi gia dinh" would be the caller alone.
     full = 1.0 if fold(norm) == norm else 2.0
     best = max(hits.values(), key=lambda h: (h.score >= full, _PRIORITY[h.label], h.score))
+    if best.score < _LEAST_SCORE:
+        return None
+    if OTHER in hits and any(contains_phrase(fold(norm), fold(p)) for p in _STRANGER):
+        best = hits[OTHER]
     if best.score < 2.0 and not_an_answer_yet(norm):
         return None  # "để tôi coi": the "tôi" of a caller still thinking is not "self"
     confidence = 0.5 + 0.45 * min(best.score, 2.0) / 2.0

@@ -32,7 +32,7 @@ HESITATIONS = frozenset({"ờ", "ơ", "à", "ừm", "ưm", "hừm", "ậm", "ừ
 # nhầm, tám chín". Matched on the raw words, before normalise() drops "à" as a hesitation.
 _SELF_CORRECTION = re.compile(
     r"\b(?:(?:à|á|ờ|ơ|ấy)\s+(?:không\s+phải|không|nhầm|lộn|quên|sai)|nhầm\s+rồi|lộn\s+rồi"
-    r"|xin\s+lỗi|nói\s+lại|đọc\s+lại|sửa\s+lại|ý\s+(?:tôi|em|con|mình)\s+là"
+    r"|xin\s+lỗi|nói\s+lại|đọc\s+lại|sửa\s+lại|đếm\s+lại|ý\s+(?:tôi|em|con|mình)\s+là"
     r"|ý\s+(?:lộn|nhầm))\b"
     # "… một trăm hai mươi ba... hổng phải, hai trăm mười ba": a "not" that follows a pause
     # and takes back what came before it (a bare "không phải" is an answer, not this), and

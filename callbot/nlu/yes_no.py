@@ -12,6 +12,7 @@ import re
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
+from callbot.nlu.yes_no_turns import qualified_yes, split_turn
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
 _BREAK = "qqbreakqq"
@@ -99,6 +100,7 @@ _HEDGES = (
     "gi vay",
     "gi the",
     "noi lai",
+    "doc lai",
     "lap lai",
     "nghe khong ro",
     "gần đúng",
@@ -115,7 +117,6 @@ _HEDGES = (
     "chắc",
     "hay sao",
     "khong chac",
-    "cung duoc",
     "sao cung duoc",
     "tùy",
     "tuỳ",
@@ -143,8 +144,9 @@ _RESTATING = re.compile(
     r" (?:(?:để|de) (?:tôi|tui|em|con|mình|toi|minh)|tôi|tui|toi)"
     r" (?:nói|đọc|noi|doc) (?:lại|lai)(?= )"
 )
-# A later clause opening with these takes something back from a yes.
-_BUT = ("nhưng", "nhung", "có điều", "co dieu", "chỉ là", "trừ")
+# A clause that asks when or where ("bao giờ mới có người tới?") answers nothing: its "có"
+# is not a yes. (Not after "không": "không bao giờ" is "never".)
+_QUESTIONS = ("bao giờ", "khi nào", "chừng nào", "bao lâu", "mấy giờ", "ở đâu")
 # Particles that may open a clause before its answer word ("dạ, không").
 _CLAUSE_OPENERS = frozenset({"da", "a", "o", "e"})
 
@@ -156,6 +158,16 @@ def yes_no_from_key(digit: str) -> str | None:
 
 def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | None:
     # "Sai… à không, đúng, đúng rồi": what the caller said after correcting themselves.
+    # "Đúng rồi, ủa khoan, sai số nhà rồi": the answer after the turn; none after it, and
+    # the first one was taken back.
+    turn = split_turn(text) if expect == EXPECT_YES_NO else None
+    if turn is not None:
+        after, takes_back = turn
+        found = extract_yes_no(after, expect=expect) if after.strip(" ,.…") else None
+        if found is not None:
+            return found
+        if takes_back:
+            return Extraction(YES, UNCLEAR, text)
     corrected = split_self_correction(text) if expect == EXPECT_YES_NO else None
     if corrected is not None and corrected[1].strip(" ,.…"):
         found = _extract(corrected[1], expect)
@@ -171,6 +183,7 @@ def _extract(text: str, expect: str) -> Extraction | None:
     if not any(t != _BREAK for t in acc):
         return None
     fol, unmarked = _answer_words(acc)  # hedges below still read the plain folded text
+    fol = _without_questions(acc, fol)
     plain = [fold_word(t) for t in acc]
     if expect != EXPECT_YES_NO and all(
         t in NUMBER_WORDS or t.isdigit() or t == _BREAK for t in plain
@@ -187,6 +200,9 @@ def _extract(text: str, expect: str) -> Extraction | None:
         hedged = any(f" {fold(h)} " in hedge_folded for h in _HEDGES)
     else:
         hedged = any(f" {h} " in (hedge_exact if h != fold(h) else hedge_folded) for h in _HEDGES)
+    # "cũng được" ("fine, whatever") opening the answer hedges; after a firm yes ("được chớ,
+    # gọi số này cũng được") it agrees.
+    hedged = hedged or " cung duoc " in hedge_folded.split(_BREAK)[0]
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
         return Extraction(YES, UNCLEAR, " ".join(t for t in acc if t != _BREAK))
     typed_plain = exact == folded
@@ -247,14 +263,31 @@ def _extract(text: str, expect: str) -> Extraction | None:
     # Cues that disagree ("không sai rồi": Whisper dropped the comma of "Không, sai rồi", or
     # the caller meant "not wrong") are an unclear answer, below the dialog's acceptance
     # threshold: the bot asks again rather than file a ticket the caller did not confirm.
-    if not agree:
-        return Extraction(answer, UNCLEAR, heard)
-    if answer == YES and any(f" {_BREAK} {b} " in exact for b in _BUT):
-        # "Đúng rồi, nhưng mà tên là Lan": right, except something the caller goes on to
-        # say: not a confirmation to file on.
+    # "Đúng rồi, nhưng số nhà sai": the readback is wrong; "…nhưng tới lẹ giùm" confirms;
+    # "…nhưng mà tên là Lan" qualifies it otherwise: not a confirmation to file on.
+    qualified = qualified_yes(text) if answer == YES else None
+    if qualified == NO:
+        return Extraction(NO, 0.85, heard)
+    if not agree or qualified == "unclear":
         return Extraction(answer, UNCLEAR, heard)
     sure = not any(unmarked[k] for k in range(first_pos, first_pos + length))
     return Extraction(answer, 0.92 if sure else NO_MARKS, heard)
+
+
+def _without_questions(acc: list[str], fol: list[str]) -> list[str]:
+    """The answer words with those of a clause that asks a question masked out."""
+    typed_plain = all(t == fold_word(t) for t in acc)
+    seen = [fold_word(t) for t in acc] if typed_plain else acc
+    asked: set[int] = set()
+    clause = _clause_of(fol)
+    for question in _QUESTIONS:
+        words = (fold(question) if typed_plain else question).split()
+        for i in range(len(seen) - len(words) + 1):
+            if seen[i : i + len(words)] == words and (i == 0 or fold_word(seen[i - 1]) != "khong"):
+                asked.add(clause[i])
+    if not asked:
+        return fol
+    return [_OTHER_WORD if clause[i] in asked and t != _BREAK else t for i, t in enumerate(fol)]
 
 
 def _not_wrong_end(fol: list[str], i: int) -> int | None:

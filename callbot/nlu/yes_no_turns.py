@@ -1,0 +1,102 @@
+"""Yes/no answers that turn: a caller who takes an answer back, or qualifies a yes.
+
+"Đúng rồi, ủa khoan, sai số nhà rồi": the answer after "ủa khoan" is the one to file on;
+"Không, à mà đúng rồi": so is the one after "à mà"; "Không được... à được": a pause, then
+"à" and a new answer. With nothing answered after the turn ("đúng rồi, ủa khoan") the first
+answer was taken back and nothing replaced it: unclear.
+
+"Đúng rồi, nhưng số nhà sai": the readback is not right, whatever the "đúng" said, so it is
+a "no"; "đúng rồi, nhưng làm ơn tới lẹ giùm" still confirms (the caller only asks to hurry).
+Matched on the raw lower-cased text: normalise() drops "à", "ờ" as hesitations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from callbot.nlu.text import fold
+
+# (the pattern, whether nothing answered after it leaves the answer unclear)
+_TURNS_MARKED = re.compile(
+    r"\b(?:(?:à|ờ|ơ|á)\s+mà(?:\s+(?:không|hông|hổng))?|(?:ủa|à|ờ|ơ)\s+khoan(?:\s+(?:đã|khoan))*"
+    r"|mà\s+thôi)\b"
+)
+# After a pause, "à" and an answer word: "không được... à được được".
+# (Not "à không", "à nhầm": split_self_correction reads those.)
+_PAUSED_AH_MARKED = re.compile(
+    r"(?:\.\.\.|…|,)\s*(?:à|ờ)\s*,?\s+(?=\w)(?!(?:không|hông|hổng|nhầm|lộn|quên|sai)\b)"
+)
+
+
+def _plain(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern for text typed without tone marks."""
+    text = unicodedata.normalize("NFD", pattern.pattern.replace("đ", "d"))
+    return re.compile("".join(c for c in text if not unicodedata.combining(c)))
+
+
+_TURNS_PLAIN = _plain(_TURNS_MARKED)
+_PAUSED_AH_PLAIN = _plain(_PAUSED_AH_MARKED)
+
+
+def split_turn(text: str) -> tuple[str, bool] | None:
+    """(what was said after the last turn in the answer, whether the turn was a taking back
+    that leaves the answer unclear when nothing follows it), or None without a turn."""
+    text = unicodedata.normalize("NFC", text).lower()
+    plain = fold(text) == text
+    turns = list((_TURNS_PLAIN if plain else _TURNS_MARKED).finditer(text))
+    # Typed plain, "a" may be "ạ" ("dạ đúng, a"): only a marked "à" after a pause turns.
+    pauses = [] if plain else list(_PAUSED_AH_MARKED.finditer(text))
+    marks = sorted(
+        [(m, True) for m in turns] + [(m, False) for m in pauses], key=lambda x: x[0].end()
+    )
+    if not marks:
+        return None
+    last, takes_back = marks[-1]
+    return text[last.end() :], takes_back
+
+
+# A later clause of a yes that opens with these qualifies it.
+_BUT = ("nhưng", "có điều", "chỉ là", "trừ", "mỗi tội")
+_BUT_PLAIN = tuple(fold(b) for b in _BUT)
+# Words that say part of the readback is wrong ("tên bị ghi lộn", "số nhà sai rồi").
+_WRONG = ("sai", "lon", "nham", "trat", "chua dung", "khong dung", "khong phai", "chua chinh xac")
+_NOT_BEFORE_WRONG = frozenset({"khong", "chua", "chang", "hong", "dau"})
+_NOT_AFTER_WRONG = frozenset({"gi", "dau"})
+# Words that only ask for haste or help: the yes stands.
+_HASTE = ("nhanh", "le", "gap", "som", "mau", "giup", "gium", "dum", "lam on", "cang som")
+# "X thì đúng mà Y sai": a bare "mà" contrasts only when a wrong word ends the answer.
+_MA_WRONG_END = re.compile(
+    r"\bma\b.*\b(?:sai|lon|nham|trat)(?:\s+(?:roi|het|ne|a|do|em|chi|anh|nha|nhe|ca))*\s*$"
+)
+
+
+def qualified_yes(text: str) -> str | None:
+    """For an answer that said yes: "no" where a "but" clause says something is wrong, "yes"
+    where it only asks to hurry, "unclear" where it qualifies otherwise, None without one."""
+    raw = unicodedata.normalize("NFC", text).lower()
+    plain = fold(raw) == raw
+    folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(raw)).split()) + " "
+    if _MA_WRONG_END.search(folded):
+        return "no"
+    # The "but" must follow a pause or the yes itself: "nhưng" opens the next clause.
+    seen = re.sub(r"[^\w\s,.;:!?…]", " ", fold(raw) if plain else raw)
+    buts = _BUT_PLAIN if plain else _BUT
+    hits = [m for b in buts for m in re.finditer(rf"(?:^|[,.;:!?…]|\s)\s*{b}\b", seen)]
+    if not hits:
+        return None
+    tail = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(seen[min(m.end() for m in hits) :])).split())
+    tail += " "
+    words = tail.split()
+    for phrase in _WRONG:
+        for m in re.finditer(rf" {phrase} ", tail):
+            before = tail[: m.start()].split()[-1:]
+            after = tail[m.end() :].split()
+            if before and before[0] in _NOT_BEFORE_WRONG and " " not in phrase:
+                continue  # "nhưng không sai": no wrong said
+            if after[:1] and after[0] in _NOT_AFTER_WRONG:
+                continue  # "sai gì đâu", "sai đâu"
+            return "no"
+    if words and any(f" {h} " in tail for h in _HASTE):
+        return "yes"
+    return "unclear"
