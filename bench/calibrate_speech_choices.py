@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_heldout_text import expected_of  # noqa: E402
 from bench_speech_slots import add_noise, speak  # noqa: E402
 
 from callbot.nlu.candidates import BY_SLOT, surface_forms  # noqa: E402
@@ -37,6 +38,8 @@ from callbot.speech.asr.choices import choose  # noqa: E402
 from callbot.speech.asr.factory import AsrSettings, build_engine  # noqa: E402
 
 TUNING = ROOT / "tests" / "data" / "nlu_corpus.jsonl"
+# The answer sets still judging the rules (bench/speech_answers/README*): never tuned on.
+JUDGES = frozenset({"answers_2026-12d.jsonl", "answers_2026-12e.jsonl"})
 SCORE_GRID = np.arange(-1.0, 8.01, 0.25)
 MARGIN_GRID = np.arange(0.0, 6.01, 0.25)
 
@@ -75,12 +78,27 @@ def main() -> int:
     parser.add_argument("--noise", default="none,10")
     parser.add_argument("--max-wrong", type=float, default=0.02)
     parser.add_argument("--json", type=Path, help="keep every answer's scores here")
+    parser.add_argument("--slots", default=",".join(BY_SLOT), help="questions to calibrate")
+    parser.add_argument(
+        "--also", type=Path, nargs="*", default=[], help="more tuning answers (judged sets)"
+    )
     args = parser.parse_args()
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed (make setup installs it)")
-    records = [json.loads(line) for line in TUNING.open(encoding="utf-8") if line.strip()]
-    records = [r for r in records if r["slot"] in BY_SLOT and r["noise"] == "clean"]
+    for path in args.also:
+        if path.name in JUDGES:
+            sys.exit(f"{path} is a held-out judge: tuning on it would void its verdict")
+    records = [
+        json.loads(line)
+        for path in (TUNING, *args.also)
+        for line in path.open(encoding="utf-8")
+        if line.strip()
+    ]
+    slots = args.slots.split(",")
+    if unknown := set(slots) - set(BY_SLOT):
+        sys.exit(f"no choices for {', '.join(sorted(unknown))} (known: {', '.join(BY_SLOT)})")
+    records = [r for r in records if r["slot"] in slots and r.get("noise", "clean") == "clean"]
     engine = build_engine(AsrSettings(engine="whisper", threads=1, workers=1))
     forms = {slot: surface_forms(choices) for slot, choices in BY_SLOT.items()}
     rng = np.random.default_rng(2026)
@@ -100,7 +118,7 @@ def main() -> int:
                     pcm = add_noise(pcm, float(noise), rng)
                 texts, values = forms[r["slot"]]
                 scores = engine.score_pcm8k(pcm, texts)  # as in a call: voiced span scored
-                per_slot[r["slot"]].append((scores, values, r["expected"]))
+                per_slot[r["slot"]].append((scores, values, expected_of(r)))
                 done += 1
                 if done % 50 == 0:
                     print(f"  {done}/{total} answers", file=sys.stderr, flush=True)
