@@ -48,15 +48,15 @@ _SELF_CORRECTION = re.compile(
 _LONE_NO = re.compile(r"(?:\.\.\.|…|,)\s*(?:không|hông|hổng)\s*(?:\.\.\.|…|,)(?=\s*\w)")
 
 
-def _without_marks(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def without_marks(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """The same pattern for text typed without tone marks ("nam nguoi, a khong, sau")."""
     plain = unicodedata.normalize("NFD", pattern.pattern.replace("đ", "d"))
     return re.compile("".join(c for c in plain if not unicodedata.combining(c)), re.UNICODE)
 
 
-_SELF_CORRECTION_UNMARKED = _without_marks(_SELF_CORRECTION)
+_SELF_CORRECTION_UNMARKED = without_marks(_SELF_CORRECTION)
 _PLAIN_ZERO = re.compile(r"\w+\s+khong")
-_LONE_NO_UNMARKED = _without_marks(_LONE_NO)
+_LONE_NO_UNMARKED = without_marks(_LONE_NO)
 
 
 def split_self_correction(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.text import fold
+from callbot.nlu.text import fold, without_marks
 
 # (the pattern, whether nothing answered after it leaves the answer unclear)
 _TURNS_MARKED = re.compile(
@@ -28,15 +28,7 @@ _PAUSED_AH_MARKED = re.compile(
     r"(?:\.\.\.|…|,)\s*(?:à|ờ)\s*,?\s+(?=\w)(?!(?:không|hông|hổng|nhầm|lộn|quên|sai)\b)"
 )
 
-
-def _plain(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """The pattern for text typed without tone marks."""
-    text = unicodedata.normalize("NFD", pattern.pattern.replace("đ", "d"))
-    return re.compile("".join(c for c in text if not unicodedata.combining(c)))
-
-
-_TURNS_PLAIN = _plain(_TURNS_MARKED)
-_PAUSED_AH_PLAIN = _plain(_PAUSED_AH_MARKED)
+_TURNS_PLAIN = without_marks(_TURNS_MARKED)
 
 
 def split_turn(text: str) -> tuple[str, bool] | None:
