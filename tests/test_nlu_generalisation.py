@@ -282,9 +282,12 @@ def test_places_misheard_by_one_sound(text, want):
 # More of the same categories, in every slot, as callers say them (with and without tone
 # marks, Southern words), written for this file like those above: nothing understood (None,
 # "expected": null) where the answer is unclear.
+# One file per round of categories (nlu_generalisation*.jsonl), so that rounds written side
+# by side do not edit the same file.
 OWN_EXAMPLES = [
     (r["slot"], r["text"], r["expected"])
-    for r in map(json.loads, (DATA / "nlu_generalisation.jsonl").read_text("utf-8").splitlines())
+    for path in sorted(DATA.glob("nlu_generalisation*.jsonl"))
+    for r in map(json.loads, path.read_text("utf-8").splitlines())
 ]
 
 
