@@ -12,10 +12,10 @@ from callbot.nlu.case_type_cues import (  # the table; its names are this module
 )
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.hesitation import not_an_answer_yet
+from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
 from callbot.nlu.human_request import wants_human
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import fold, normalise, word_set
+from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
 _PRIORITY = {SUPPORT_POLICY: 3, VULNERABLE: 2, ESSENTIALS: 1, OTHER: 0}
 _MIN_WORDS_FOR_OTHER = 3
@@ -45,6 +45,25 @@ def case_type_from_key(digit: str) -> str | None:
 
 
 def extract_case_type(text: str) -> Extraction | None:
+    if withdrawn(text):
+        return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
+    corrected = split_self_correction(text)
+    # ("Chị nói lại mấy cái đó được không?": a caller asking to hear the menu again, not
+    # taking anything back.)
+    if (
+        corrected is not None
+        and corrected[1].strip(" ,.…")
+        and not not_an_answer_yet(normalise(text))
+    ):
+        # "Trợ cấp… à không, tôi cần người chăm em tôi": the need the caller settled on,
+        # as subject.py and place.py read it ("hai, à nhầm, ba" is the menu's 3).
+        found = _extract(corrected[1])
+        if found is not None:
+            return found
+    return _extract(text)
+
+
+def _extract(text: str) -> Extraction | None:
     norm = normalise(text)
     choice = spoken_choice(norm, len(CASE_TYPES))
     if choice is not None:
@@ -53,7 +72,7 @@ def extract_case_type(text: str) -> Extraction | None:
     generic = _GENERIC_PLAIN if fold(norm) == norm else _GENERIC
     if toks and all(t in generic for t in toks):
         return None
-    hits = score_cues(norm, CUES)
+    hits = score_cues(norm, CUES, near=True)
     if max((h.score for h in hits.values()), default=0.0) <= _WEAK_HITS and wants_human(text):
         return None  # "cho tôi gặp người thật": no request said yet, the dialog hands over
     # (Typed without marks, every cue counts half: a weak score there is a real cue.)

@@ -6,6 +6,8 @@ adding a cue is a one-line change here and the rule stays short.
 
 from __future__ import annotations
 
+from callbot.nlu.keywords import with_southern_forms
+
 ESSENTIALS = "essentials"  # food and essentials for self, family or neighbours
 SUPPORT_POLICY = "support_policy"  # a support policy the person is eligible for, not received
 VULNERABLE = "vulnerable"  # elderly alone, street/orphaned children, disabled, seriously ill
@@ -19,7 +21,7 @@ PRESENT = 0.75
 # Weight 2: the cue alone decides; weight 1: suggestive. Ties are broken by the case types'
 # priority (case_type.py), so a caller who mentions food *and* an unpaid allowance is a
 # policy case: the food need is often the consequence of the missing payment.
-CUES: dict[str, tuple[tuple[str, float], ...]] = {
+_CUES: dict[str, tuple[tuple[str, float], ...]] = {
     ESSENTIALS: (
         ("gạo", 2),
         ("hết gạo", 2),
@@ -126,6 +128,14 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("hỗ trợ tiền", 2),
         ("được hỗ trợ", 1),
         ("trợ cấp covid", 2),
+        # A pension, relief money that never came, and the procedure *to receive* a
+        # benefit are entitlements, not paperwork ("thủ tục để được nhận lương hưu").
+        ("lương hưu", 2),
+        ("tiền cứu trợ", 2),
+        ("để được nhận", 2),
+        ("để nhận", 1),
+        ("không thấy về", 1),
+        ("chưa thấy về", 1),
     ),
     VULNERABLE: (
         ("sống một mình", 2),
@@ -278,6 +288,20 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("không ai nấu", 2),
         ("không ai giúp", 2),
         ("không ai đưa", 2),
+        # A carer needed ("tôi cần người chăm cho bà nội"), a child who has lost its parents,
+        # a pregnant woman with nobody beside her.
+        ("người chăm", 2),
+        ("cần người chăm", 2),
+        ("người đến chăm", 2),
+        ("không thấy ba mẹ", 2),
+        ("không thấy bố mẹ", 2),
+        ("không thấy cha mẹ", 2),
+        ("đi lạc", 2),
+        ("bị lạc", 2),
+        ("mang thai", PRESENT),
+        ("có bầu", PRESENT),
+        ("không có ai bên cạnh", 2),
+        ("không ai bên cạnh", 2),
         ("ông già", PRESENT),
         ("bà già", PRESENT),
     ),
@@ -349,3 +373,5 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("nợ lương", 2),
     ),
 }
+# The table as matched: Southern forms of its words too (keywords.with_southern_forms).
+CUES = with_southern_forms(_CUES)

@@ -7,7 +7,7 @@ from the "tôi" in "để tôi coi") files a guess; they mean "ask me again".
 
 from __future__ import annotations
 
-from callbot.nlu.text import fold
+from callbot.nlu.text import fold, normalise, split_self_correction, split_taking_back
 
 # Written with their tone marks and matched that way (tones first); an answer typed without
 # any marks is matched on the folded forms.
@@ -40,6 +40,10 @@ _NOT_YET = (
     "không nhớ",
     "chưa biết",
     "chưa nghĩ ra",
+    "chưa chắc",
+    "không chắc",
+    "hổng chắc",
+    "hông chắc",
     "không hiểu",
     "hổng hiểu",
     "hông hiểu",
@@ -64,7 +68,9 @@ _NOT_YET = (
     "nào cũng được",
 )
 _SELVES = ("tôi", "tui", "em", "con", "mình", "cháu", "chị", "anh", "cô", "chú", "bác", "tao")
-_NOT_YET += tuple(f"để {who} {verb}" for who in _SELVES for verb in ("nghĩ", "coi", "xem", "hỏi"))
+# ("để tôi đếm lại", "để tui tìm cái số": the caller will come back with the answer.)
+_VERBS = ("nghĩ", "coi", "xem", "hỏi", "đếm", "tìm", "kiếm", "nhớ", "nghe")
+_NOT_YET += tuple(f"để {who} {verb}" for who in _SELVES for verb in _VERBS)
 # Matched with their marks only: typed without any, they are answers ("cho em", "cho toi").
 _NOT_YET_MARKED_ONLY = ("chờ em", "chờ tôi", "chờ tui", "chờ con", "chờ tí")
 _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)
@@ -77,3 +83,21 @@ def not_an_answer_yet(norm: str) -> bool:
         return True
     folded = fold(norm)
     return folded == norm and any(f" {p} " in f" {folded} " for p in _NOT_YET_FOLDED)
+
+
+def withdrawn(text: str, *, digits: bool = False) -> bool:
+    """Whether the caller took back what they said and put nothing in its place: "Quận một,
+    à không… để tôi hỏi lại đã", "hàng xóm… ờ mà không, tôi chưa chắc nữa", "đúng, à thôi".
+    Every slot is then unclear: the value before the mark was withdrawn, none replaced it.
+    ``digits``: a mark that ends the answer does not count ("… chín, à không" ends on a
+    zero)."""
+    # Any mark followed by a caller still thinking ("không… xin lỗi, để tui nghe lại đã");
+    # a mark that withdraws followed by nothing else ("đúng, à thôi").
+    corrected = split_self_correction(text, lone_no=not digits)
+    if corrected is not None and not_an_answer_yet(normalise(corrected[1])):
+        return True
+    corrected = split_taking_back(text, lone_no=not digits)
+    if corrected is None:
+        return False
+    after = normalise(corrected[1])
+    return not_an_answer_yet(after) if after else not digits

@@ -6,7 +6,8 @@ import re
 from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.numbers import NumberPhrase, find_numbers
+from callbot.nlu.hesitation import withdrawn
+from callbot.nlu.numbers import NumberPhrase, counted_slips, find_numbers
 from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
 # Folded words that, right after a number, say it counts people ("năm người", "ba đứa con").
@@ -75,15 +76,80 @@ _LAST_PAUSE = re.compile(r"(?:\.\.\.|…|,|\.)\s*(?=[^,.…]*$)")
 
 
 def extract_household(text: str) -> Extraction | None:
+    if withdrawn(text):
+        return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
+    text = counted_slips(text)
     corrected = split_self_correction(text)
     if corrected is not None:
+        regrouped = _group_corrected(*corrected)
+        if regrouped is not None:
+            return regrouped
         # "sáu người à không bảy người" is seven, not thirteen: the count after the
         # correction replaces the one before it ("bốn người, à không, năm, em quên…").
         found = _count(corrected[1]) or _leading_count(corrected[1])
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
-    return _final_count(text) or _count(text)
+    return _settled(text) or _final_count(text) or _count(text)
+
+
+def _group_corrected(before: str, after: str) -> Extraction | None:
+    """ "hai vợ chồng với hai đứa, à không, ba đứa" is five: a correction naming the same
+    counter as the last group before it replaces that group, not the whole household."""
+    new, old = _fol(after), _fol(before)
+    new_n, old_n = find_numbers(new), find_numbers(old)
+    if not new_n or not old_n or new_n[0].end >= len(new) or old_n[-1].end >= len(old):
+        return None
+    noun = new[new_n[0].end]
+    listed = _count(before)
+    if noun not in _PERSON_NOUNS or old[old_n[-1].end] != noun or listed is None:
+        return None
+    rest = int(listed.value) - old_n[-1].value
+    if rest <= 0 or listed.confidence < 0.5 or not 0 < rest + new_n[0].value <= _MAX_PEOPLE:
+        return None
+    return Extraction(str(rest + new_n[0].value), 0.8, f"{before.strip()} … {after.strip()}")
+
+
+def _fol(text: str) -> list[str]:
+    return [fold(t) for t in normalise(text).split()]
+
+
+# Words of an estimate ("khoảng", "tầm", "cỡ") — with marks only: "tầm" typed plain is "tám".
+_ESTIMATE = frozenset({"khoảng", "tầm", "cỡ", "chừng", "độ", "chắc", "gần", "tầm tầm"})
+# Words that settle a count after an estimate ("đúng rồi, mười", "tính kỹ thì tám").
+_SETTLING = word_set("ma dung roi chinh xac that ra tinh ky thi la de")
+_FIRM = ("chinh xac", "that ra", "tinh ky", "dung ra", "tinh ra")
+
+
+def _settled(text: str) -> Extraction | None:
+    """The count a caller settles on after a range or an estimate ("khoảng năm, sáu
+    người... à, sáu người", "tầm mười người, đúng rồi, mười"): within the range, or near
+    it when said as the exact figure ("khoảng chục người, chính xác là mười hai")."""
+    text = text.rstrip(" .!?…,;")
+    pause = _LAST_PAUSE.search(text)
+    if pause is None or pause.start() == 0:
+        return None
+    head = [t for t in normalise(text[: pause.start()]).split()]
+    estimate = any(t in _ESTIMATE for t in head)
+    head_fol = [fold(t) for t in head if t not in _ESTIMATE]
+    said = [n for n in find_numbers(head_fol) if 0 < n.value <= _MAX_PEOPLE]
+    tail = _fol(text[pause.end() :])
+    last = _bare(" ".join(t for t in tail if t not in _SETTLING))
+    if last is None:
+        return None
+    if len(said) == 2 and said[1].start == said[0].end and said[1].value == said[0].value + 1:
+        low, high = said[0].value, said[1].value
+    elif estimate and len(said) == 1:
+        low = high = said[0].value
+    elif estimate and not said and "chuc" in head_fol:
+        low = high = 10  # "khoảng chục người"
+    else:
+        return None
+    firm = any(f" {cue} " in f" {' '.join(tail)} " for cue in _FIRM)
+    value = int(last.value)
+    if low <= value <= high or (firm and low - 3 <= value <= high + 3):
+        return Extraction(last.value, 0.8, " ".join(tail))
+    return None
 
 
 def _final_count(text: str) -> Extraction | None:
@@ -233,8 +299,19 @@ def _stated_total(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase |
     it: one "N người" that is not a part ("hai người lớn"), or "… là N" ending the answer.
     "Sáu người, hai vợ chồng với bốn đứa nhỏ" is six, not twelve."""
     whole = [n for n in numbers if _is_whole_count(fol, n)]
+    cued = _cued_last(fol, numbers)
+    others = [n for n in whole if n != cued]
+    if cued is not None and (not others or cued.value >= others[-1].value):
+        return cued  # "… hai người bạn, tính luôn tôi là ba": the total said last
     if len(whole) == 1 and len(numbers) > 1:
         return whole[0]
+    if len(whole) > 1 and len({n.value for n in whole}) == 1:
+        return whole[-1]  # "bảy người, đúng bảy người": said again to confirm it
+    return None
+
+
+def _cued_last(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase | None:
+    """ "… là N" ending the answer."""
     if numbers:
         last = numbers[-1]
         before = " ".join(fol[max(0, last.start - 2) : last.start])
@@ -285,7 +362,7 @@ _KIN_COMPOUNDS = frozenset(
 _DESCRIBING = word_set(
     "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut"
 )
-_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe co gom la cua chỉ")
+_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ")
 
 
 def _names(text: str) -> frozenset[str]:
@@ -321,8 +398,8 @@ def _people_listed(
             if num.value != 2:
                 return 0  # "ba vợ chồng": not a way a household is counted
             total, i = total + 2, num.end + 2
-        elif num and nxt in _GROUP_WORDS and fol[num.end + 1 : num.end + 2] == ["con"]:
-            total, i = total + num.value, num.end + 2  # "ba mẹ con"
+        elif num and nxt in _GROUP_WORDS and fol[num.end + 1 : num.end + 2] in (["con"], ["em"]):
+            total, i = total + num.value, num.end + 2  # "ba mẹ con", "hai anh em"
         elif num and (nxt in _PERSON_NOUNS or nxt == "em") and 0 < num.value <= _MAX_PEOPLE:
             total, i = total + num.value, num.end + 1
         elif tuple(fol[i : i + 2]) in _KIN_COMPOUNDS:

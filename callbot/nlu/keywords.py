@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from callbot.nlu.text import fold
+from callbot.nlu.text import fold, word_set
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,27 @@ def _word_weight(heard: str, heard_folded: str, cue: str, cue_folded: str) -> fl
     if heard_folded != cue_folded:
         return 0.0
     return DROPPED_MARKS_WEIGHT if heard == heard_folded else OTHER_MARKS_WEIGHT
+
+
+# Southern forms of words the cue tables write the Northern way: "hông ai lo" is "không ai
+# lo", "hổng thấy dìa" is "không thấy về". Written once here, not as twin cues in every table.
+_SOUTHERN = {"không": ("hông", "hổng"), "về": ("dìa",), "vậy": ("dzậy", "dậy")}
+
+
+def with_southern_forms(
+    cues: Mapping[str, Sequence[tuple[str, float]]],
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """The cue table with each cue also written with the Southern forms of its words."""
+    expanded: dict[str, tuple[tuple[str, float], ...]] = {}
+    for label, table in cues.items():
+        out = dict.fromkeys(table)
+        for cue, weight in table:
+            words = cue.split()
+            for i, word in enumerate(words):
+                for southern in _SOUTHERN.get(word, ()):
+                    out[(" ".join([*words[:i], southern, *words[i + 1 :]]), weight)] = None
+        expanded[label] = tuple(out)
+    return expanded
 
 
 @lru_cache(maxsize=64)
@@ -69,7 +90,37 @@ def _longest_first(
     return flat
 
 
-def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> dict[str, CueHit]:
+_TWINS: dict[
+    int, tuple[object, dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]]]
+] = {}
+
+
+def _twins(
+    cues: Mapping[str, Sequence[tuple[str, float]]],
+) -> dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]]:
+    """Every cue's folded form → the cues (of any label) that fold to it, in table order."""
+    kept = _TWINS.get(id(cues))
+    if kept is not None and kept[0] is cues:
+        return kept[1]
+    twins: dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]] = {}
+    for exact, plain, weight, label in _longest_first(cues):
+        twins.setdefault(plain, []).append((exact, weight, label))
+    if len(_TWINS) < 64:
+        _TWINS[id(cues)] = (cues, twins)
+    return twins
+
+
+def _span_weight(toks: list[str], folded: list[str], start: int, cue: tuple[str, ...]) -> float:
+    """How much a cue counts where its folded form was found: by its least exact word."""
+    return min(
+        _word_weight(toks[start + i], folded[start + i], word, fold(word))
+        for i, word in enumerate(cue)
+    )
+
+
+def score_cues(
+    text: str, cues: Mapping[str, Sequence[tuple[str, float]]], *, near: bool = False
+) -> dict[str, CueHit]:
     """Sum the weights of each label's cues found as whole words in normalised ``text``.
 
     Tones first: a cue written exactly as heard counts fully; one that matches only with
@@ -77,6 +128,9 @@ def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> di
     Longest cues first, and a cue found
     inside a longer cue already counted (of any label) is not counted again, so "không có gì
     ăn" does not also count as "có".
+
+    ``near``: a cue of two or more words heard one sound off where nothing else was found
+    ("việc khát", "hàn xóm", "hết gạ") counts too, at ``NEAR_WEIGHT`` (``_near_hits``).
     """
     toks = text.split()
     folded = [fold(t) for t in toks]
@@ -87,7 +141,8 @@ def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> di
         where.setdefault(word, []).append(i)
     spans_used: list[tuple[int, int]] = []
     hits: dict[str, CueHit] = {}
-    for exact, plain, weight, label in _longest_first(cues):
+    twins = _twins(cues)
+    for exact, plain, _weight, _label in _longest_first(cues):
         n = len(exact)
         for start in where.get(plain[0], ()):
             end = start + n
@@ -95,14 +150,90 @@ def score_cues(text: str, cues: Mapping[str, Sequence[tuple[str, float]]]) -> di
                 continue
             if any(a <= start and end <= b for a, b in spans_used):
                 continue
-            factor = min(
-                _word_weight(toks[i], folded[i], exact[i - start], plain[i - start])
-                for i in range(start, end)
+            # Cues that fold alike ("hông"/"hổng", "bạn thân"/"bản thân"): the one written
+            # as heard counts, whichever label it is (the first of equals, as before).
+            # (Typed plain, "ban than" is the table's first: the menu's "bản thân".)
+            factor, label, weight = max(
+                (
+                    (_span_weight(toks, folded, start, twin), twin_label, twin_weight)
+                    for twin, twin_weight, twin_label in twins[plain]
+                ),
+                key=lambda t: t[0],
             )
-            counted = weight * factor
             spans_used.append((start, end))
             prev = hits.get(label)
             first = prev.first if prev else (start, end)
-            hits[label] = CueHit(label, (prev.score if prev else 0.0) + counted, first)
+            hits[label] = CueHit(label, (prev.score if prev else 0.0) + weight * factor, first)
             break
+    if near and fold(text) != text:  # typed plain, a slip is beyond telling (cho/trọ)
+        _near_hits(toks, cues, spans_used, hits)
     return hits
+
+
+# A cue heard one sound off counts a little more than one heard without its tone marks:
+# enough that "hàn xóm nhà tôi" is still the neighbour, not the "nhà tôi" beside it.
+NEAR_WEIGHT = 0.75
+# Words that say little of a cue: a slip beside one of them is another phrase ("bị bể" is
+# not "bị bỏ", "là em" not "nhà em").
+_FUNCTION_WORDS = word_set(
+    "bị là cho của có không được đã và với ở thì mà một các những cái con tôi tui em anh "
+    "chị mình nó ổng bả"
+)
+
+
+def _one_slip(heard: Sequence[str], cue: Sequence[str], marked: bool) -> bool:
+    """Whether ``heard`` is ``cue`` with one syllable slipped: the others said as written
+    (one of them a word of its own, not a function word), the slipped one with the same
+    initial sound and, where the words carry marks, the same tone."""
+    from callbot.nlu.place_sound import syllable_parts, tone_of
+
+    same = (lambda h, c: h == c) if marked else (lambda h, c: h == fold(c))
+    slipped = [i for i, (h, c) in enumerate(zip(heard, cue, strict=True)) if not same(h, c)]
+    if len(slipped) != 1:
+        return False
+    if all(c in _FUNCTION_WORDS for i, c in enumerate(cue) if i != slipped[0]):
+        return False
+    h, c = heard[slipped[0]], cue[slipped[0]]
+    if marked and tone_of(h) != tone_of(c):
+        return False
+    return syllable_parts(fold(h))[0] == syllable_parts(fold(c))[0]
+
+
+def _near_hits(
+    toks: list[str],
+    cues: Mapping[str, Sequence[tuple[str, float]]],
+    spans_used: list[tuple[int, int]],
+    hits: dict[str, CueHit],
+) -> None:
+    """Add cues of two or more words heard one sound off, over words no cue has taken.
+
+    The sound is that of place names (``place_sound``: initial, vowel and final, with the
+    finals and initials the South says alike as one), and the tones must be the same where
+    the words carry marks: a word heard with another tone ("bạn thân" for "bản thân") is
+    most likely another word, as in ``_word_weight``. Typed without marks, only a
+    consonant may differ ("het ga" is not "hết gạo").
+    """
+    from callbot.nlu.place_sound import sound_distance  # place_sound imports text only
+
+    marked = fold(" ".join(toks)) != " ".join(toks)
+    free = [not any(a <= i < b for a, b in spans_used) for i in range(len(toks))]
+    for exact, _plain, weight, label in _longest_first(cues):
+        n = len(exact)
+        if n < 2:
+            continue  # one syllable one sound off is another word too often ("gà", "gạo")
+        for start in range(len(toks) - n + 1):
+            if not all(free[start : start + n]):
+                continue
+            heard = toks[start : start + n]
+            if not _one_slip(heard, exact, marked):
+                continue
+            d = sound_distance(
+                " ".join(heard), " ".join(exact), tones=False, consonants_only=not marked
+            )
+            if d is None or d > 1:
+                continue
+            free[start : start + n] = [False] * n
+            prev = hits.get(label)
+            first = prev.first if prev else (start, start + n)
+            hits[label] = CueHit(label, (prev.score if prev else 0.0) + weight * NEAR_WEIGHT, first)
+            break

@@ -8,9 +8,10 @@ is the multiplier, otherwise it is ten. This is how a listener resolves it too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from callbot.nlu.text import fold_word, tokens
+from callbot.nlu.text import fold_word, tokens, word_set
 
 # Folded digit words. "mốt" (1), "tư" (4), "lăm"/"nhăm" (5) are the forms used after a tens
 # word; callers also use them on their own when reading digits, so they are digits anywhere.
@@ -35,6 +36,9 @@ TEN_TONED = "muoi=10"
 TENS_TONED = "muoi=x10"
 CHUC = "chuc"
 _TONED_TENS = {"mười": TEN_TONED, "mươi": TENS_TONED}
+# Tone slips a recogniser writes for "mười"/"mươi" that are no word of their own ("mừi
+# lăm"): read like the untoned "muoi", so the position says ten or tens.
+_TEN_SLIPS = {"mừi": TEN_UNTONED, "mưi": TEN_UNTONED}
 # "mốt", "lăm", "nhăm" and "tư" are unit forms: never the tens digit before "mươi".
 _NEVER_TENS_DIGIT_WORDS = {"mot": (1,), "lam": (5,), "nham": (5,), "tu": (4,)}
 _UNIT_ONLY_WORDS = frozenset({"lam", "nham", "tu"})
@@ -48,6 +52,33 @@ NUMBER_WORDS = (
     | EMPTY_TENS
     | set(SCALES)
 )
+
+# Digit words a recogniser wrote one sound off: a final consonant added or dropped
+# ("chính", "bống", "bố", "mộ"), a vowel glide swapped ("sáo", "hay", "bải"). Each is (or
+# may be) a word of its own, so it is a digit only where its neighbours say so: inside a run
+# of digits (phone) or in the counting position before "người" (household). Keys are as
+# written, values the folded digit word; ``DIGIT_SLIPS_PLAIN`` are the same typed plain.
+DIGIT_SLIPS: dict[str, str] = {
+    "chính": "chin",
+    "bống": "bon",
+    "bố": "bon",
+    "mộ": "mot",
+    "sáo": "sau",
+    "hay": "hai",
+    "hài": "hai",
+    "bải": "bay",
+    "bái": "bay",
+}
+DIGIT_SLIPS_PLAIN: dict[str, str] = {
+    fold_word(w): d for w, d in DIGIT_SLIPS.items() if fold_word(w) not in DIGIT_WORDS
+}
+# The spellings of number words as they are written: any other toned form that folds to
+# one ("bả", "bà", "nằm") is another word heard there, or a slip of the digit.
+NUMBER_SPELLINGS = word_set(
+    "không một mốt hai ba bốn tư năm lăm nhăm sáu bảy bẩy tám chín mười mươi chục trăm "
+    "linh lẻ nghìn ngàn triệu tỷ tỉ mừi mưi"
+)
+
 
 _DIGIT_SPOKEN = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 # The unit after a tens word takes these forms ("hai mươi mốt", "ba mươi tư", "bốn mươi lăm").
@@ -200,7 +231,7 @@ def parse_number_at(tokens: list[str], i: int, reading: Reading = GREEDY) -> Num
 
 def number_tokens(words: list[str]) -> list[str]:
     """Fold normalised tokens for number parsing, keeping toned "mười"/"mươi" apart."""
-    return [_TONED_TENS.get(w) or fold_word(w) for w in words]
+    return [_TONED_TENS.get(w) or _TEN_SLIPS.get(w) or fold_word(w) for w in words]
 
 
 def words_to_number(text: str) -> int | None:
@@ -271,3 +302,38 @@ def number_to_words(n: int) -> str:
 def digits_to_words(digits: str) -> str:
     """Digit by digit, as a readback of a phone number ("0903" → "không chín không ba")."""
     return " ".join(_DIGIT_SPOKEN[int(c)] for c in digits if c.isdigit())
+
+
+# Counters other than "người" ("bốn mạng", "ba mống") and "người"/"mình" heard one sound
+# off ("ba ngườ", "một mìn"): read as "người"/"mình" right after a number word only.
+_COUNTER_FORMS = {"mạng": "người", "mống": "người", "ngườ": "người", "ngừ": "người", "mìn": "mình"}
+_COUNTERS = frozenset({"người", "mình", "khẩu", "nhân"})
+# What may follow a count that ends the answer ("bống người thôi", "chính người ạ").
+_COUNT_TAIL = word_set("ạ à a thôi tất cả nha nhé hà đó luôn vậy hết")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def counted_slips(text: str) -> str:
+    """Number words heard one sound off, read as digits in the counting position only:
+    before a counter that ends the answer ("chính người") or after "mười" ("mười bố
+    người"), so "bố tôi" and "chính người nhà tôi" stay words."""
+    words = list(_WORD.finditer(text))
+    low = [m.group().lower() for m in words]
+    for i, w in enumerate(low):
+        if (
+            w in _COUNTER_FORMS
+            and i
+            and (fold_word(low[i - 1]) in NUMBER_WORDS or low[i - 1] in DIGIT_SLIPS)
+        ):
+            low[i] = _COUNTER_FORMS[w]
+    out, at = [], 0
+    for i, m in enumerate(words):
+        w = low[i] if low[i] != m.group().lower() else m.group()  # names keep their capital
+        if low[i] in DIGIT_SLIPS and i + 1 < len(low) and low[i + 1] in _COUNTERS:
+            ends = all(t in _COUNT_TAIL for t in low[i + 2 :])
+            close = text[m.end() : words[i + 1].start()].isspace()
+            if close and (ends or (i and fold_word(low[i - 1]) == "muoi")):
+                w = digits_to_words(str(DIGIT_WORDS[DIGIT_SLIPS[low[i]]]))
+        out.append(text[at : m.start()] + w)
+        at = m.end()
+    return "".join(out) + text[at:]

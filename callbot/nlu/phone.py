@@ -10,22 +10,50 @@ Vietnamese number and prefer the longest such sub-run.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
+from callbot.nlu import hesitation
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.numbers import NUMBER_WORDS, READINGS, NumberPhrase, find_numbers, number_tokens
-from callbot.nlu.text import split_self_correction, tokens, word_set
+from callbot.nlu.numbers import (
+    DIGIT_SLIPS,
+    DIGIT_SLIPS_PLAIN,
+    DIGIT_WORDS,
+    EMPTY_TENS,
+    HUNDRED,
+    NUMBER_SPELLINGS,
+    NUMBER_WORDS,
+    READINGS,
+    SCALES,
+    NumberPhrase,
+    find_numbers,
+    number_tokens,
+)
+from callbot.nlu.text import (
+    fold,
+    fold_word,
+    split_self_correction,
+    tokens,
+    without_marks,
+    word_set,
+)
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
 # Words said around or between digit groups that do not end the number.
 _FILLERS = word_set(
     "so la cua toi em minh con chau a o u um uh e thi nhe nha dien thoai di dong "
-    "cong cham gach va roi tiep la de sdt"
+    "cong cham gach va roi tiep la de sdt hinh nhu"
 )
 _MAX_FILLER_GAP = 3
 _MIN_ATTEMPT_DIGITS = 3
 _ACROSS_PAUSE = 0.8
+# A digit read from a word heard one sound off, or the landline's dropped leading zero:
+# right most of the time, so accepted, but below a number heard as it was said.
+_GUESSED = 0.85
+# A fragment said again in full after a pause ("ba ba... ba ba một"): the restart is the
+# caller's reading, but the fragment dropped is our guess.
+_RESTARTED = 0.9
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,18 @@ def _runs(toks: list[str]) -> list[list[int]]:
     return runs
 
 
+def _valid(digits: str) -> str:
+    """The valid number the digits say, or "": a landline may be read without its leading
+    zero ("hai tám, ba tám…"), ten digits from 2; a mobile without it is too often a digit
+    missed to guess at."""
+    candidate = _national(digits)
+    if check_phone(candidate).kind:
+        return candidate
+    if len(digits) == 10 and digits.startswith("2"):
+        return "0" + digits
+    return ""
+
+
 def _best_span(phrases: list[NumberPhrase]) -> tuple[int, int, str] | None:
     """The longest contiguous run of phrases whose digits make a valid number."""
     best: tuple[int, int, str] | None = None
@@ -87,8 +127,8 @@ def _best_span(phrases: list[NumberPhrase]) -> tuple[int, int, str] | None:
             digits += phrases[b].digits
             if len(digits) > 12:
                 break
-            candidate = _national(digits)
-            if check_phone(candidate).kind and (best is None or b - a > best[1] - best[0]):
+            candidate = _valid(digits)
+            if candidate and (best is None or b - a > best[1] - best[0]):
                 best = (a, b, candidate)
     return best
 
@@ -119,7 +159,11 @@ def _readings(
 
 
 def _from_run(
-    raw: list[str], run: list[int], run_tokens: list[str], pauses: frozenset[int] = frozenset()
+    raw: list[str],
+    run: list[int],
+    run_tokens: list[str],
+    pauses: frozenset[int] = frozenset(),
+    slips: frozenset[int] = frozenset(),
 ) -> Extraction | None:
     """The best number in one run, over the readings of its ambiguous words."""
     best: Extraction | None = None
@@ -147,6 +191,10 @@ def _from_run(
         # A reading other than the plain one, or a number inside a longer run, is less sure.
         confidence = (0.95 if whole else 0.8) * (1.0 if mobile else 0.95)
         confidence *= likely
+        first, last = run[phrases[a].start], run[phrases[b].end - 1]
+        said = "".join(p.digits for p in phrases[a : b + 1])
+        if digits == "0" + said or any(first <= i <= last for i in slips):
+            confidence *= _GUESSED  # the zero was added, or a digit read from a slip
         result = Extraction(digits, round(confidence, 3), heard)
         if best is None or result.confidence > best.confidence:
             best = result
@@ -171,10 +219,21 @@ def extract_phone(text: str) -> Extraction | None:
     is whole, else the number before it with its last group replaced by the new one; if
     neither makes a valid number the answer is unclear, never the two stitched together.
     """
-    corrected = split_self_correction(text, lone_no=False)
+    withdrawn = _last(_WITHDRAWN, _WITHDRAWN_PLAIN, text)
+    if withdrawn is not None:
+        # "…, à thôi, tôi không muốn để số": the number said is taken back; one said
+        # after that is the caller's answer.
+        fresh = _extract(text[withdrawn.end() :])
+        if fresh is not None and fresh.confidence >= 0.5:
+            return fresh
+        return Extraction("", 0.2, text.strip(), reason="withdrawn")
+    if hesitation.withdrawn(text, digits=True):
+        return None  # "… à không, để tôi coi lại số đã": nothing in its place
+    corrected = _correction(text)
     if corrected is None:
         return _extract(text)
     before, after = corrected
+    after = _without_rejected(before, after)
     if not after.strip(" ,.…"):
         # "… chín năm bẩy à không": nothing follows, so that "không" is the digit zero
         # after a hesitation, not a correction.
@@ -186,6 +245,50 @@ def extract_phone(text: str) -> Extraction | None:
     if replaced is not None:
         return replaced
     return Extraction("", 0.2, after.strip(), reason="self_correction") if after else None
+
+
+# Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
+# "à khoan, đó là số cũ, số mới là…". Typed plain, a lone "nham" may be "nhăm" (5).
+_PHONE_CORRECTION = re.compile(
+    r"(?:^|[,;.…])\s*(?:lộn|nhầm|sai)\s*(?=[,;.…])|\b(?:à|ờ|ấy)\s+khoan\b|\bsố\s+mới\s+(?:là\b)?"
+)
+_PHONE_CORRECTION_PLAIN = re.compile(
+    r"(?:^|[,;.…])\s*(?:lon|sai)\s*(?=[,;.…])|\b(?:a|o|ay)\s+khoan\b|\bso\s+moi\s+(?:la\b)?"
+)
+# A number taken back: "à thôi, tôi không muốn để số", "mà thôi khỏi ghi".
+_WITHDRAWN = re.compile(
+    r"\bthôi\b,?\s*(?:khỏi|đừng|bỏ|(?:\w+\s+){0,2}không\s+(?:muốn|cho|để|cần|ghi))\b"
+    r"|\bkhông\s+(?:muốn|cần)\s+(?:để|cho|đưa|ghi)(?:\s+lại)?\s+số\b"
+)
+
+
+_WITHDRAWN_PLAIN = without_marks(_WITHDRAWN)
+
+
+def _last(marked: re.Pattern[str], plain: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match in the answer, lower-cased, with its marks or (typed plain) none."""
+    low = unicodedata.normalize("NFC", text).lower()
+    found = list((plain if fold(low) == low else marked).finditer(low))
+    return found[-1] if found else None
+
+
+def _correction(text: str) -> tuple[str, str] | None:
+    """(before, after) the last self-correction, the general ones or a number's own."""
+    general = split_self_correction(text, lone_no=False)
+    own = _last(_PHONE_CORRECTION, _PHONE_CORRECTION_PLAIN, text)
+    if own is None or (general is not None and len(general[0]) >= own.start()):
+        return general
+    low = unicodedata.normalize("NFC", text).lower()
+    return low[: own.start()], low[own.end() :]
+
+
+def _without_rejected(before: str, after: str) -> str:
+    """ "…, bốn, à không phải bốn, năm, …": the group the correction opens by naming again
+    is the one rejected, not part of the new number."""
+    head, _, rest = after.lstrip(" ,;.…").partition(",")
+    groups = _groups(before)
+    said = "".join(p.digits for p in find_numbers(number_tokens(tokens(head))))
+    return rest if rest and groups and said == groups[-1] else after
 
 
 def _replace_last_group(before: str, after: str) -> Extraction | None:
@@ -232,13 +335,74 @@ def _pauses(text: str) -> frozenset[int]:
     return frozenset(found)
 
 
+def _digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
+    """The folded tokens to read digits from, and which of them were slips taken as digits.
+
+    A word heard one sound off a digit ("chính", "mộ", "bả") is a digit only between two
+    digits (or after one, ending the answer): "không chính tám" is 098, but "số của bả là
+    không…" starts at "không". A group opened by "linh"/"lẻ" is a zero and a digit
+    ("không bảy không, linh hai…": 070 02…), as after "trăm"."""
+    folded = number_tokens(raw)
+    plain = all(fold_word(w) == w for w in raw)
+
+    def kind(w: str, f: str) -> str:
+        if w.isdigit() or (f in NUMBER_WORDS and (plain or w == f or w in NUMBER_SPELLINGS)):
+            return "digit"
+        return "slip" if f in NUMBER_WORDS or w in DIGIT_SLIPS or f in DIGIT_SLIPS_PLAIN else ""
+
+    kinds = [kind(w, f) for w, f in zip(raw, folded, strict=True)]
+    out, slips = list(folded), set()
+    for i, k in enumerate(kinds):
+        if k != "slip":
+            continue
+        before = i > 0 and kinds[i - 1] == "digit"
+        after = i + 1 == len(raw) or kinds[i + 1] == "digit"
+        if before and after:
+            f = folded[i]
+            out[i] = f if f in NUMBER_WORDS else DIGIT_SLIPS.get(raw[i]) or DIGIT_SLIPS_PLAIN[f]
+            slips.add(i)
+        else:
+            out[i] = "_"  # another word: it ends the run
+    for i, f in enumerate(out[:-1]):
+        opens = i == 0 or (out[i - 1] != HUNDRED and out[i - 1] not in SCALES)
+        if f in EMPTY_TENS and opens and out[i + 1] in DIGIT_WORDS:
+            out[i] = "khong"
+    return out, frozenset(slips)
+
+
+def _without_restarts(text: str) -> str | None:
+    """The answer with each fragment dropped that the next group says again in full
+    ("bốn bốn... bốn bốn chín hai"), or None when there is none."""
+    chunks = [c for c in _GROUP_BREAK.split(text) if tokens(c)]
+    if not chunks:
+        return None
+    said = [[t for t in number_tokens(tokens(c)) if t in NUMBER_WORDS] for c in chunks]
+    kept = [
+        c
+        for c, this, nxt in zip(chunks, said, [*said[1:], []], strict=True)
+        if not (this and len(this) < len(nxt) and nxt[: len(this)] == this)
+    ]
+    return ", ".join(kept) if len(kept) < len(chunks) else None
+
+
 def _extract(text: str) -> Extraction | None:
+    found = _extract_said(text)
+    if found is not None and found.confidence >= 0.5:
+        return found
+    restarted = _without_restarts(text)
+    again = _extract_said(restarted) if restarted else None
+    if again is not None and again.confidence >= 0.5:
+        return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
+    return found
+
+
+def _extract_said(text: str) -> Extraction | None:
     raw = tokens(text)
     pauses = _pauses(text)
-    folded = number_tokens(raw)
+    folded, slips = _digit_view(raw)
     best: Extraction | None = None
     for run in _runs(folded):
-        result = _from_run(raw, run, [folded[i] for i in run], pauses)
+        result = _from_run(raw, run, [folded[i] for i in run], pauses, slips)
         if result is None:
             continue
         rank = (result.confidence, len(result.value))

@@ -27,6 +27,7 @@ from callbot.nlu.admin_units import (
     wards_2025,
 )
 from callbot.nlu.extraction import Extraction
+from callbot.nlu.hesitation import withdrawn
 from callbot.nlu.numbers import number_to_words, parse_number_at
 from callbot.nlu.place_sound import nearest_by_sound, sound_distance
 from callbot.nlu.text import fold, normalise, split_self_correction
@@ -369,6 +370,8 @@ def _choose(mentions: list[_Mention]) -> _Mention:
 
 
 def extract_place(text: str) -> PlaceExtraction | None:
+    if withdrawn(text):
+        return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     corrected = split_self_correction(text)
     if corrected is not None and corrected[1].strip(" ,.…"):
         # "Quận tám, à không, quận sáu": the place the caller settled on.

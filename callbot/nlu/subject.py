@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
-from callbot.nlu.hesitation import not_an_answer_yet
-from callbot.nlu.keywords import score_cues
+from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
+from callbot.nlu.keywords import CueHit, score_cues
 from callbot.nlu.text import contains_phrase, fold, normalise, split_self_correction
 
 SELF = "self"
@@ -100,6 +100,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("ba má", 2),
         ("con trai", 2),
         ("con gái", 2),
+        ("con giai", 2),  # Northern "con trai"
         ("thằng con", 2),
         ("đứa con", 2),
         ("con dâu", 2),
@@ -209,7 +210,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cùng xóm", 3),
         ("cùng hẻm", 3),
         ("trong hẻm", 2),
-        ("trong xóm", 3),
+        ("trong xóm", 2),  # where someone is met, not who: "cô lao công trong xóm"
         ("cùng khu", 2),
         ("nhà đối diện", 3),
         ("xóm tôi", 3),
@@ -239,6 +240,8 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("xóm trên", 3),
         ("xóm dưới", 3),
         ("nhà trước mặt", 3),
+        ("đối diện nhà", 3),
+        ("trước cửa nhà", 2),
         ("nhà sau lưng", 3),
         ("đầu ngõ", 2),
         ("cuối ngõ", 2),
@@ -298,16 +301,50 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("bạn gái", 3),
         ("ông lão", 2),
         ("bà lão", 2),
+        ("bảo vệ", 3),
+        ("bạn thân", 3),
+        # A stranger said as "the man", "a woman", "a young man".
+        ("người đàn ông", 3),
+        ("người đàn bà", 3),
+        ("người phụ nữ", 3),
+        ("thanh niên", 2),
+        ("ngủ ngoài", 2),
+        ("sinh viên", 3),
+        ("lao công", 3),
+        ("bác sĩ", 3),
+        ("y tá", 3),
         ("quen biết", 3),
     ),
 }
 # Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
 _PRIORITY = {NEIGHBOUR: 4, OTHER: 3, FAMILY: 2, SELF: 1}
+# The labels whose cues name a person outright at weight 3.
+_NAMED = (NEIGHBOUR, OTHER)
 # A stranger is "other" wherever they are ("ông cụ ngoài đầu hẻm, không quen biết").
 _STRANGER = ("không quen", "hổng quen", "người lạ", "lạ hoắc", "không biết là ai")
 # Cues heard only with other tone marks add up to less than this: "cho ổng" (for him) is
 # not "cho ông" said by an old man of himself.
 _LEAST_SCORE = 0.5
+
+
+# "Chị gái tôi ở cùng xóm": where a relative lives, not a neighbour.
+_LIVES_AT = ("o", "song")  # folded: "ở", "sống"
+_OWN = frozenset(("toi", "tui", "em", "minh", "con", "chau"))
+
+
+def _kin_who_lives_there(norm: str, hits: dict[str, CueHit], full: float) -> bool:
+    """Whether the neighbour cue only says where a relative named before it lives."""
+    toks = norm.split()
+    start = hits[NEIGHBOUR].first[0]
+    if FAMILY not in hits or start == 0 or fold(toks[start - 1]) not in _LIVES_AT:
+        return False
+    family = score_cues(" ".join(toks[: start - 1]), {FAMILY: _CUES[FAMILY]}).get(FAMILY)
+    if family is None or family.score < full:
+        return False
+    # Only a relative said as the caller's own ("chị gái tôi"): "ông chú ở sát vách" is an
+    # old man next door, the title not a tie.
+    end = family.first[1]
+    return fold(toks[end - 1]) in _OWN or (end < len(toks) and fold(toks[end]) in _OWN)
 
 
 def subject_from_key(digit: str) -> str | None:
@@ -317,6 +354,8 @@ def subject_from_key(digit: str) -> str | None:
 
 
 def extract_subject(text: str) -> Extraction | None:
+    if withdrawn(text):
+        return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     norm = normalise(text)
     choice = spoken_choice(norm, len(SUBJECTS))
     if choice is not None:
@@ -327,14 +366,26 @@ def extract_subject(text: str) -> Extraction | None:
         found = extract_subject(corrected[1])
         if found is not None:
             return found
-    hits = score_cues(norm, _CUES)
+    hits = score_cues(norm, _CUES, near=True)
     if not hits:
         return None
     # Typed without any marks, a cue written with marks counts half ("gia dinh") and one
     # written without ("cho tui") fully: a full cue is then half the weight, or "cho tui
     # voi gia dinh" would be the caller alone.
     full = 1.0 if fold(norm) == norm else 2.0
-    best = max(hits.values(), key=lambda h: (h.score >= full, _PRIORITY[h.label], h.score))
+    # A person named outright (a weight-3 cue: "hàng xóm", "người quen", a trade) outranks
+    # where someone is met ("chú bán vé số hay ghé đầu hẻm" is not a neighbour).
+    best = max(
+        hits.values(),
+        key=lambda h: (
+            h.score >= full,
+            h.label in _NAMED and h.score >= 1.5 * full,
+            _PRIORITY[h.label],
+            h.score,
+        ),
+    )
+    if best.label == NEIGHBOUR and _kin_who_lives_there(norm, hits, full):
+        best = hits[FAMILY]
     if best.score < _LEAST_SCORE:
         return None
     if OTHER in hits and any(contains_phrase(fold(norm), fold(p)) for p in _STRANGER):

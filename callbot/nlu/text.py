@@ -38,8 +38,19 @@ _SELF_CORRECTION = re.compile(
     # and takes back what came before it (a bare "không phải" is an answer, not this), and
     # is itself followed by a pause: "cho người khác, không phải người nhà" contrasts, the
     # words after "không phải" are what the caller rules out.
-    r"|(?:\.\.\.|…|,)\s*(?:hổng|không|hông)\s+phải\b(?=\s*(?:[,.…!?]|$))",
+    r"|(?:\.\.\.|…|,)\s*(?:hổng|không|hông)\s+phải\b(?=\s*(?:[,.…!?]|$))"
+    # "Sai, nói lộn, đúng rồi", "tui nghe nhầm": the caller misspoke or misheard. Its "rồi"
+    # belongs to the mark ("em nghe lộn rồi" leaves nothing after it, not a yes).
+    r"|\b(?:(?:nói|nghe|đọc)\s+(?:lộn|nhầm)(?:\s+rồi)?"
+    # "à thôi", "ờ mà không", "thôi không": dropping what was said ("à mà" alone adds).
+    r"|(?:(?:à|á|ờ|ơ)\s+)?thôi\s+không|(?:à|á|ờ|ơ)\s+(?:mà\s+(?:không|hông|hổng)|thôi))\b",
     re.UNICODE,
+)
+# The marks that take back what came before them: with nothing said after one ("Quận một,
+# à không…"), the answer was withdrawn, not replaced. (Not "nói lại", "xin lỗi": those may
+# only offer to restate, or apologise, after an answer that stands.)
+_TAKING_BACK = re.compile(
+    r"^(?:(?:à|á|ờ|ơ|ấy)\s+(?:không|mà\s+(?:không|hông|hổng)|thôi)|thôi\s+không|ý\s+(?:lộn|nhầm))"
 )
 
 
@@ -57,6 +68,7 @@ def without_marks(pattern: re.Pattern[str]) -> re.Pattern[str]:
 _SELF_CORRECTION_UNMARKED = without_marks(_SELF_CORRECTION)
 _PLAIN_ZERO = re.compile(r"\w+\s+khong")
 _LONE_NO_UNMARKED = without_marks(_LONE_NO)
+_TAKING_BACK_UNMARKED = without_marks(_TAKING_BACK)
 
 
 def split_self_correction(
@@ -80,6 +92,23 @@ def split_self_correction(
     if not marks:
         return None
     return text[: marks[-1].start()], text[marks[-1].end() :]
+
+
+def split_taking_back(text: str, *, lone_no: bool = True) -> tuple[str, str] | None:
+    """(before, after) the last mark that withdraws what came before it ("à không", "à
+    thôi", "ờ mà không", a lone "không" between pauses), rather than only restating it
+    ("để tôi đếm lại"), or None."""
+    text = unicodedata.normalize("NFC", text).lower()
+    plain = fold(text) == text
+    marks = list((_SELF_CORRECTION_UNMARKED if plain else _SELF_CORRECTION).finditer(text))
+    taking_back = _TAKING_BACK_UNMARKED if plain else _TAKING_BACK
+    marks = [m for m in marks if taking_back.match(m.group())]
+    if lone_no:
+        marks += list((_LONE_NO_UNMARKED if plain else _LONE_NO).finditer(text))
+    if not marks:
+        return None
+    last = max(marks, key=lambda m: m.start())
+    return text[: last.start()], text[last.end() :]
 
 
 def _ascii_digits(text: str) -> str:

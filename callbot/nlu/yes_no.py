@@ -8,11 +8,13 @@ asked for digits) an utterance made only of number words is not a yes/no answer.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from callbot.nlu.extraction import Extraction
+from callbot.nlu.extraction import ACCEPT_CONFIDENCE, Extraction
+from callbot.nlu.hesitation import withdrawn
 from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
-from callbot.nlu.yes_no_turns import qualified_yes, split_turn
+from callbot.nlu.yes_no_turns import one_sound_slips, qualified_yes, split_turn
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
 _BREAK = "qqbreakqq"
@@ -42,6 +44,9 @@ _AROUND_KEY = frozenset({"bam", "so", "phim", "nut", "da", "a", "vang", "e"})
 # Acknowledgement particles: yes when nothing else is said ("dạ", "ờ").
 # (Not "o": "ờ" is a hesitation, dropped before this; typed plain, "o" may be "ở", "ô".)
 _WEAK_YES = frozenset({"da", "a"})
+# ... and the words that may stand beside them: "rồi em", "dạ rồi chị". Any other word
+# ("Xai rồi": a misheard "sai") leaves the particles saying nothing.
+_BESIDE_PARTICLES = word_set("da a ạ vâng rồi em chị anh cô chú bác con cháu ơi nha nhé")
 # The answer words as they are written, tone marks and all. Matching is tones first: folded
 # alone, "cô" (aunt), "cơ" and "có" (yes) are one word, as are "vàng" (gold) and "vâng",
 # "Sài" (Gòn) and "sai", "chùa" and "chưa" — and a recogniser that heard "cô" wrote the
@@ -57,6 +62,12 @@ for _word in _MARKED:
     _BY_FOLD[fold_word(_word)] = _BY_FOLD.get(fold_word(_word), frozenset()) | {_word}
 _OTHER_WORD = "·"  # matches no cue
 NO_MARKS = 0.7  # an answer read from words written without their tone marks
+SLIP = 0.65  # an answer read from a word heard one sound off ("Xai rồi", "Đượt")
+HEDGED_NO = 0.75  # "hình như sai thì phải": a no, to ask what is wrong
+
+
+# Answer words heard one sound off ("Xai rồi", "Đượt"), less surely (yes_no_turns.py).
+_SLIPS = {s: w for s, w in one_sound_slips().items() if s not in _MARKED}
 # Phrases checked before single words ("sai rồi" is no although "rồi" alone is yes).
 _NO_PHRASES = (
     "chua dung",
@@ -79,18 +90,9 @@ _YES_PHRASES = (
 # Hesitant or puzzled answers ("chắc vậy", "không biết nữa", "gì ạ?", "đúng hả?") are not a
 # firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
 _HEDGES = (
-    "khong biet",
-    "hong biet",
-    "khong ro",
-    "khong nho",
-    "khong hieu",
     "chua chac",
-    "co le",
-    "hinh nhu",
     "chac vay",
-    "chac la",
     "chac the",
-    "chac khong",
     "de xem",
     "de toi xem",
     "de em xem",
@@ -114,9 +116,7 @@ _HEDGES = (
     "hả",
     "hở",
     "nhỉ",
-    "chắc",
     "hay sao",
-    "khong chac",
     "sao cung duoc",
     "tùy",
     "tuỳ",
@@ -129,7 +129,31 @@ _HEDGES = (
     "nghe ko",
     "nghe hong",
     "co nghe",
+    # Puzzled: "sao dzậy?", "ủa vậy là sao".
+    "sao vay",
+    "sao dzay",
+    "sao day",
+    "la sao",
+    "sao ha",
 )
+# Not knowing, however negated: "hổng hiểu", "chẳng nhớ", "không chắc".
+_HEDGES += tuple(
+    f"{neg} {verb}"
+    for neg in ("khong", "hong", "chang", "cha", "ko")
+    for verb in ("biet", "ro", "nho", "hieu", "chac")
+)
+# Softeners: "hình như sai thì phải" is a no said softly (the bot only asks what is wrong),
+# but "chắc là đúng" must not confirm a ticket: read without them, a no stays a no and a
+# yes becomes unclear. (Not "chắc chắn": sure.)
+_SOFTENERS = ("hình như là", "hình như", "có lẽ là", "có lẽ", "chắc là", "chắc", "thì phải")
+# "chắc" is also "sure": "chắc không?" ending a clause may ask "are you sure?".
+_SURE_ASKED = re.compile(
+    rf"\bchac (?:khong|hong|ko)(?: (?:a|em|chi|anh|ha|vay|ta))*(?: {_BREAK}|$)"
+)
+# A clause ending "<answer word> không?" asks back ("nói lại được không ạ?", "có phải không
+# em"): its answer word is not an answer. The words that may end it after the "không":
+_ASKING_TAIL = word_set("a em chi anh co chu bac con chau ha ho vay dzay ta nhi")
+_ASKED_WORDS = frozenset({"dung", "duoc", "phai", "co", "sai", "nham", "chac", "lon", "trat"})
 # Answers said as idioms, whose words alone say the opposite ("làm gì có": there is none),
 # matched with their marks ("có đâu" folded is also "cô dâu").
 _IDIOMS = (
@@ -146,7 +170,9 @@ _RESTATING = re.compile(
 )
 # A clause that asks when or where ("bao giờ mới có người tới?") answers nothing: its "có"
 # is not a yes. (Not after "không": "không bao giờ" is "never".)
-_QUESTIONS = ("bao giờ", "khi nào", "chừng nào", "bao lâu", "mấy giờ", "ở đâu")
+_QUESTIONS = ("bao giờ", "khi nào", "chừng nào", "bao lâu", "mấy giờ", "ở đâu", "chỗ nào")
+# "có" before a quantity says there is something, not yes: "có mấy chỗ chưa đúng".
+_COUNTED = word_set("may vai mot hai ba chut xiu cho cai nhieu it phan diem")
 # Particles that may open a clause before its answer word ("dạ, không").
 _CLAUSE_OPENERS = frozenset({"da", "a", "o", "e"})
 
@@ -160,6 +186,8 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     # "Sai… à không, đúng, đúng rồi": what the caller said after correcting themselves.
     # "Đúng rồi, ủa khoan, sai số nhà rồi": the answer after the turn; none after it, and
     # the first one was taken back.
+    if expect == EXPECT_YES_NO and withdrawn(text):
+        return Extraction(YES, UNCLEAR, text)  # "đúng, à thôi, để tôi coi lại": taken back
     turn = split_turn(text) if expect == EXPECT_YES_NO else None
     if turn is not None:
         after, takes_back = turn
@@ -169,9 +197,14 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
         if takes_back:
             return Extraction(YES, UNCLEAR, text)
     corrected = split_self_correction(text) if expect == EXPECT_YES_NO else None
-    if corrected is not None and corrected[1].strip(" ,.…"):
+    # "Sai rồi, à không, đúng rồi, tôi nghe nhầm": a mark ending the answer explains the
+    # correction before it.
+    while corrected is not None and not corrected[1].strip(" ,.…!?"):
+        corrected = split_self_correction(corrected[0])
+    if corrected is not None and corrected[1].strip(" ,.…") and not _restating(text, *corrected):
         found = _extract(corrected[1], expect)
-        if found is not None:
+        # (Unclear after it, the whole answer decides: "hình như ghi lộn rồi thì phải".)
+        if found is not None and found.confidence >= ACCEPT_CONFIDENCE:
             return found
     return _extract(text, expect)
 
@@ -182,7 +215,7 @@ def _extract(text: str, expect: str) -> Extraction | None:
     acc = normalise(_CLAUSE_MARK.sub(f" {_BREAK} ", text)).split()
     if not any(t != _BREAK for t in acc):
         return None
-    fol, unmarked = _answer_words(acc)  # hedges below still read the plain folded text
+    fol, _ = _answer_words(acc)  # hedges below still read the plain folded text
     fol = _without_questions(acc, fol)
     plain = [fold_word(t) for t in acc]
     if expect != EXPECT_YES_NO and all(
@@ -203,9 +236,44 @@ def _extract(text: str, expect: str) -> Extraction | None:
     # "cũng được" ("fine, whatever") opening the answer hedges; after a firm yes ("được chớ,
     # gọi số này cũng được") it agrees.
     hedged = hedged or " cung duoc " in hedge_folded.split(_BREAK)[0]
+    hedged = hedged or _SURE_ASKED.search(" ".join(plain)) is not None
+    said = " ".join(t for t in acc if t != _BREAK)
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
-        return Extraction(YES, UNCLEAR, " ".join(t for t in acc if t != _BREAK))
+        return Extraction(YES, UNCLEAR, said)
+    softened = _without_softeners(acc, typed_plain=exact == folded)
+    if softened == acc:
+        return _read(acc, text, expect)
+    found = _read(softened, text, expect) if any(t != _BREAK for t in softened) else None
+    if found is not None and found.value == NO and found.confidence >= ACCEPT_CONFIDENCE:
+        return Extraction(NO, min(found.confidence, HEDGED_NO), found.heard)
+    return Extraction(YES, UNCLEAR, said)  # a hedged yes: never a confirmation
+
+
+def _without_softeners(acc: list[str], *, typed_plain: bool) -> list[str]:
+    """The tokens without the softening phrases ("hình như", "chắc là", "thì phải")."""
+    seen = [fold_word(t) for t in acc] if typed_plain else acc
+    out, i = [], 0
+    while i < len(acc):
+        for soft in _SOFTENERS:
+            words = (fold(soft) if typed_plain else soft).split()
+            after = fold_word(acc[i + len(words)]) if i + len(words) < len(acc) else ""
+            if seen[i : i + len(words)] == words and after != "chan":
+                i += len(words)
+                break
+        else:
+            out.append(acc[i])
+            i += 1
+    return out
+
+
+def _read(acc: list[str], text: str, expect: str) -> Extraction | None:
+    """The answer the cues of ``acc`` (normalised tokens, clause marks kept) give."""
+    exact = " " + " ".join(acc) + " "
+    folded = " " + " ".join(fold_word(t) for t in acc) + " "
     typed_plain = exact == folded
+    fol, unmarked = _answer_words(acc, slips=not typed_plain)
+    fol = _without_questions(acc, fol)
+    padded = " " + " ".join(fol) + " "
     for idiom, answer in _IDIOMS:
         if f" {fold(idiom) if typed_plain else idiom} " in (folded if typed_plain else exact):
             return Extraction(answer, 0.85, idiom)
@@ -239,8 +307,12 @@ def _extract(text: str, expect: str) -> Extraction | None:
         elif tok in _NEGATORS and nxt in ("sai", "nham"):
             cues.append((i, YES, 2))
             covered |= {i, i + 1}
+        elif tok in _NEGATORS and fold_word(acc[i + 1] if i + 1 < len(acc) else "") == "sao":
+            covered |= {i, i + 1}  # "không sao": no matter, not a no
         elif tok in _NO_WORDS:
             cues.append((i, NO, 1))
+        elif tok == "co" and fold_word(acc[i + 1] if i + 1 < len(acc) else "") in _COUNTED:
+            continue  # "có mấy chỗ sai": there are some, not yes
         elif tok in _YES_WORDS:
             cues.append((i, YES, 1))
     if not cues:
@@ -248,7 +320,10 @@ def _extract(text: str, expect: str) -> Extraction | None:
         keys = [t for t in fol if t not in _AROUND_KEY and t != _BREAK]
         if expect == EXPECT_YES_NO and len(keys) == 1 and keys[0] in _KEY_WORDS:
             return Extraction(_KEY_WORDS[keys[0]], 0.8, said)
-        if any(t in _WEAK_YES or t in _PARTICLE_YES for t in fol) and len(fol) <= 3:
+        particles = all(
+            t in _BESIDE_PARTICLES or fold_word(t) in _BESIDE_PARTICLES or t == _BREAK for t in acc
+        )
+        if any(t in _WEAK_YES or t in _PARTICLE_YES for t in fol) and len(fol) <= 3 and particles:
             return Extraction(YES, 0.6, said)
         return None
     cues.sort()
@@ -270,8 +345,15 @@ def _extract(text: str, expect: str) -> Extraction | None:
         return Extraction(NO, 0.85, heard)
     if not agree or qualified == "unclear":
         return Extraction(answer, UNCLEAR, heard)
-    sure = not any(unmarked[k] for k in range(first_pos, first_pos + length))
-    return Extraction(answer, 0.92 if sure else NO_MARKS, heard)
+    surest = min(unmarked[first_pos : first_pos + length], default=1.0)
+    return Extraction(answer, 0.92 if surest == 1.0 else surest, heard)
+
+
+def _restating(text: str, before: str, after: str) -> bool:
+    """Whether the correction mark between ``before`` and ``after`` only asks or offers to
+    say it again ("nói lại được không?", "để tôi đọc lại"): what follows is no new answer."""
+    said = unicodedata.normalize("NFC", text).lower()
+    return fold(said[len(before) : len(said) - len(after)]).split()[-1:] == ["lai"]
 
 
 def _without_questions(acc: list[str], fol: list[str]) -> list[str]:
@@ -283,8 +365,18 @@ def _without_questions(acc: list[str], fol: list[str]) -> list[str]:
     for question in _QUESTIONS:
         words = (fold(question) if typed_plain else question).split()
         for i in range(len(seen) - len(words) + 1):
-            if seen[i : i + len(words)] == words and (i == 0 or fold_word(seen[i - 1]) != "khong"):
+            # (Not after a "không": "không (có chỗ nào) sai".)
+            negated = "khong" in (fold_word(t) for t in seen[max(0, i - 2) : i])
+            if seen[i : i + len(words)] == words and not negated:
                 asked.add(clause[i])
+    for n in set(clause):
+        # "… được không ạ?": the clause's words, its asking tail dropped, end "<word> không".
+        words = [i for i in range(len(fol)) if clause[i] == n and fol[i] != _BREAK]
+        while words and fold_word(acc[words[-1]]) in _ASKING_TAIL:
+            words.pop()
+        tail = [fol[i] for i in words[-2:]]
+        if len(tail) == 2 and tail[1] in ("khong", "hong", "ko") and tail[0] in _ASKED_WORDS:
+            asked.add(n)
     if not asked:
         return fol
     return [_OTHER_WORD if clause[i] in asked and t != _BREAK else t for i, t in enumerate(fol)]
@@ -322,23 +414,28 @@ def _clause_openings(fol: list[str]) -> list[int]:
     return openings or [0]
 
 
-def _answer_words(tokens: list[str]) -> tuple[list[str], list[bool]]:
+def _answer_words(tokens: list[str], *, slips: bool = False) -> tuple[list[str], list[float]]:
     """Each token as the folded answer word it is (tones first), or ``_OTHER_WORD``; and
-    whether it was read from a token written without marks."""
+    how surely: 1.0, or less when read from a token written without marks or one sound off.
+    ``slips``: read words one sound off, as in a text written with marks (typed plain,
+    "xai" may be "xài")."""
     words: list[str] = []
-    unmarked: list[bool] = []
+    sure: list[float] = []
     for token in tokens:
         folded = fold_word(token)
         if token in _EXACT_WORDS:
             words.append(_EXACT_WORDS[token])
-            unmarked.append(False)
+            sure.append(1.0)
         elif token == _BREAK or token in _BY_FOLD.get(folded, ()):
             words.append(folded)
-            unmarked.append(False)
+            sure.append(1.0)
+        elif slips and token in _SLIPS:
+            words.append(fold_word(_SLIPS[token]))
+            sure.append(SLIP)
         elif token == folded:  # no marks written: the folded word is all there is
             words.append(folded)
-            unmarked.append(folded in _BY_FOLD)
+            sure.append(NO_MARKS if folded in _BY_FOLD else 1.0)
         else:
             words.append(_OTHER_WORD)
-            unmarked.append(False)
-    return words, unmarked
+            sure.append(1.0)
+    return words, sure

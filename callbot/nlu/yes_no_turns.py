@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.text import fold, without_marks
+from callbot.nlu.text import fold, without_marks, word_set
 
 # (the pattern, whether nothing answered after it leaves the answer unclear)
 _TURNS_MARKED = re.compile(
@@ -92,3 +92,32 @@ def qualified_yes(text: str) -> str | None:
     if words and any(f" {h} " in tail for h in _HASTE):
         return "yes"
     return "unclear"
+
+
+def one_sound_off(word: str) -> set[str]:
+    """``word`` (marked) with one consonant as a recogniser confuses it: s/x, ch/tr,
+    d/gi/r/v, kh/h, ph/f opening it, n/ng/nh or c/t/ch closing it. Tones and vowels are
+    kept: another tone or vowel is another word too often ("sài", "đụng", "cô")."""
+    out: set[str] = set()
+    for group in (("s", "x"), ("ch", "tr"), ("d", "gi", "r", "v"), ("kh", "h"), ("ph", "f")):
+        for a in (g for g in group if word.startswith(g)):
+            out |= {b + word[len(a) :] for b in group if b != a}
+    for group in (("ng", "n", "nh"), ("c", "t", "ch")):
+        for a in (g for g in group if word.endswith(g) and not word.endswith("h" + g)):
+            out |= {word[: -len(a)] + b for b in group if b != a}
+    return out
+
+
+# Real words one consonant from an answer word: heard, they are those words ("khôn": wise,
+# "trưa": noon, "chật": tight, "dâng": offer, "vân" as in a name).
+_NEAR_REAL = word_set("khôn hôn trưa chật dâng vân")
+
+
+def one_sound_slips() -> dict[str, str]:
+    """Each slip of an answer word → that word; a slip one sound from words of both answers
+    tells neither, and is left out."""
+    yes = {s: w for w in ("đúng", "được", "phải", "vâng") for s in one_sound_off(w)}
+    no = {s: w for w in ("sai", "không", "chưa", "trật") for s in one_sound_off(w)}
+    return {
+        s: w for s, w in (yes | no).items() if not (s in yes and s in no) and s not in _NEAR_REAL
+    }
