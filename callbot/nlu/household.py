@@ -1,4 +1,7 @@
-"""How many people live in the household that needs help."""
+"""How many people live in the household that needs help.
+
+The people a caller lists one by one, and what they add up to, are household_people.py.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,20 @@ from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import withdrawn
+from callbot.nlu.household_people import (
+    GROUP_KIN,
+    GROUP_WORDS,
+    JOINERS,
+    MAX_PEOPLE,
+    PERSON_NOUNS,
+    PRONOUNS,
+    names_in,
+    others_joined,
+    people_listed,
+)
 from callbot.nlu.numbers import NumberPhrase, counted_slips, find_numbers
 from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
-# Folded words that, right after a number, say it counts people ("năm người", "ba đứa con").
-_PERSON_NOUNS = word_set("nguoi khau nhan thanh dua chau be con dua tre ong ba co chu mieng suat")
 # Phrases that are a count by themselves.
 _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
     ("song mot minh", 1),
@@ -35,10 +47,6 @@ _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
     ("vo chong", 2),
     ("hai vo chong", 2),
 )
-# ("hai mẹ con", "hai bà cháu", "hai bố con" are counted as groups, below.)
-# "ba mẹ con em" is three: a number before a pair of kin words names everyone in it.
-_GROUP_WORDS = word_set("me bo ba cha ong anh chi ma tia")
-_GROUP_KIN = word_set("con chau em")
 # Words that make "N người" a part of the household, not the whole ("hai người lớn").
 _PART_OF = word_set("lon gia nho tre")
 # A total said after a list: "… thêm đứa em gái nữa là bốn", "tổng cộng năm".
@@ -48,10 +56,8 @@ _PERSON_WORDS = word_set(
     "toi tui em con minh ma me ba bo cha tia vo chong ong xa ba anh chi ngoai noi co di "
     "chu bac cau mo thim chau"
 )
-_JOINERS = word_set("voi va them")
 # Words that may surround a bare count ("dạ, năm ạ", "tất cả là sáu").
 _AROUND_BARE = word_set("da vang a o u tat ca la co nha gom khoang chung tong cong thi thoi")
-_MAX_PEOPLE = 60
 # "mấy", "vài", "các", "tụi": people said without their number (with marks; typed plain,
 # "tui" is also "tôi", so only the unambiguous ones count).
 _UNCOUNTED = frozenset({"mấy", "vài", "các", "tụi"})
@@ -61,7 +67,7 @@ _UNCOUNTED_PLAIN = frozenset({"vai", "cac"})
 def _uncounted_plain(fol: list[str]) -> bool:
     """Typed plain: "vai", "cac", "may dua" (mấy đứa), "tui nho" (tụi nhỏ), "tui no"."""
     return bool(_UNCOUNTED_PLAIN & set(fol)) or any(
-        (t == "may" and n in _PERSON_NOUNS) or (t == "tui" and n in ("nho", "no"))
+        (t == "may" and n in PERSON_NOUNS) or (t == "tui" and n in ("nho", "no"))
         for t, n in pairwise([*fol, ""])
     )
 
@@ -102,10 +108,10 @@ def _group_corrected(before: str, after: str) -> Extraction | None:
         return None
     noun = new[new_n[0].end]
     listed = _count(before)
-    if noun not in _PERSON_NOUNS or old[old_n[-1].end] != noun or listed is None:
+    if noun not in PERSON_NOUNS or old[old_n[-1].end] != noun or listed is None:
         return None
     rest = int(listed.value) - old_n[-1].value
-    if rest <= 0 or listed.confidence < 0.5 or not 0 < rest + new_n[0].value <= _MAX_PEOPLE:
+    if rest <= 0 or listed.confidence < 0.5 or not 0 < rest + new_n[0].value <= MAX_PEOPLE:
         return None
     return Extraction(str(rest + new_n[0].value), 0.8, f"{before.strip()} … {after.strip()}")
 
@@ -132,7 +138,7 @@ def _settled(text: str) -> Extraction | None:
     head = [t for t in normalise(text[: pause.start()]).split()]
     estimate = any(t in _ESTIMATE for t in head)
     head_fol = [fold(t) for t in head if t not in _ESTIMATE]
-    said = [n for n in find_numbers(head_fol) if 0 < n.value <= _MAX_PEOPLE]
+    said = [n for n in find_numbers(head_fol) if 0 < n.value <= MAX_PEOPLE]
     tail = _fol(text[pause.end() :])
     last = _bare(" ".join(t for t in tail if t not in _SETTLING))
     if last is None:
@@ -174,7 +180,7 @@ def _bare(text: str) -> Extraction | None:
     kept = [t for t in fol if t not in _AROUND_BARE and t != "nguoi"]
     numbers = find_numbers(kept)
     whole = len(numbers) == 1 and numbers[0].end - numbers[0].start == len(kept)
-    if whole and 0 < numbers[0].value <= _MAX_PEOPLE:
+    if whole and 0 < numbers[0].value <= MAX_PEOPLE:
         return Extraction(str(numbers[0].value), 0.75, " ".join(kept))
     return None
 
@@ -187,7 +193,7 @@ def _leading_count(text: str) -> Extraction | None:
     while start < len(fol) and fol[start] in _AROUND_BARE:
         start += 1
     numbers = find_numbers(fol)
-    if numbers and numbers[0].start == start and 0 < numbers[0].value <= _MAX_PEOPLE:
+    if numbers and numbers[0].start == start and 0 < numbers[0].value <= MAX_PEOPLE:
         return Extraction(str(numbers[0].value), 0.75, " ".join(acc[start : numbers[0].end]))
     return None
 
@@ -201,7 +207,7 @@ def _count(text: str) -> Extraction | None:
     numbers = find_numbers(fol)
     # "năm sáu người": five or six, a guess the caller makes, not a count.
     for a, b in pairwise(numbers):
-        group = fol[b.start] in _GROUP_WORDS and fol[b.end : b.end + 1] == ["chau"]
+        group = fol[b.start] in GROUP_WORDS and fol[b.end : b.end + 1] == ["chau"]
         if b.start == a.end and b.value == a.value + 1 and a.value < 10 and not group:
             return Extraction(str(b.value), 0.4, " ".join(acc[a.start : b.end]))
     stated = _stated_total(fol, numbers)
@@ -222,7 +228,7 @@ def _count(text: str) -> Extraction | None:
     ]
     listed = 0
     if not any(_is_whole_count(fol, n) for n in numbers):
-        listed = _people_listed(listed_fol, find_numbers(listed_fol), _names(text))
+        listed = people_listed(listed_fol, find_numbers(listed_fol), names_in(text))
     if listed:
         return Extraction(str(listed), 0.85, " ".join(acc))
     # "năm nay" is "this year", never a count.
@@ -233,21 +239,21 @@ def _count(text: str) -> Extraction | None:
         if fol[phrase.start] == "nam" and nxt == "nay":
             continue
         after = fol[phrase.end + 1] if phrase.end + 1 < len(fol) else ""
-        if nxt in _GROUP_WORDS and after in _GROUP_KIN and 0 < phrase.value <= _MAX_PEOPLE:
+        if nxt in GROUP_WORDS and after in GROUP_KIN and 0 < phrase.value <= MAX_PEOPLE:
             total += phrase.value  # "ba mẹ con": the number counts the whole group
             spans.append((phrase.start, phrase.end + 2))
-        elif nxt in _PERSON_NOUNS and 0 < phrase.value <= _MAX_PEOPLE:
+        elif nxt in PERSON_NOUNS and 0 < phrase.value <= MAX_PEOPLE:
             total += phrase.value
             spans.append((phrase.start, phrase.end + 1))
     fixed = ""
     for words, count in sorted(_FIXED_COUNTS, key=lambda wc: -len(wc[0])):
         if f" {words} " in f" {folded_text} ":
-            # "vợ"/"chồng"/"mình" are not in _PERSON_NOUNS, so "hai vợ chồng" is not also
+            # "vợ"/"chồng"/"mình" are not in PERSON_NOUNS, so "hai vợ chồng" is not also
             # counted as a numbered phrase.
             fixed, total = words, total + count
             break
     whole = any(_is_whole_count(fol, n) for n in numbers)
-    if total and spans and not whole and _others_joined(fol, spans):
+    if total and spans and not whole and others_joined(fol, spans):
         return None  # "tui với (a word not known) với hai đứa nhỏ": more than the two
     if total:
         heard = " ".join(acc[spans[0][0] : spans[-1][1]]) if spans else fixed
@@ -258,30 +264,16 @@ def _count(text: str) -> Extraction | None:
     # A bare count: the whole answer is one small number ("năm", "dạ năm người ạ" handled above).
     kept = [i for i, t in enumerate(fol) if t not in _AROUND_BARE]
     rest = [fol[i] for i in kept]
-    if len(rest) == 1 and rest[0] in _PRONOUNS and {"thoi", "chi"} & set(fol):
+    if len(rest) == 1 and rest[0] in PRONOUNS and {"thoi", "chi"} & set(fol):
         return Extraction("1", 0.75, " ".join(acc))  # "tui thôi", "chỉ tôi"
     numbers = find_numbers(rest)
     if (
         len(numbers) == 1
         and numbers[0].end - numbers[0].start == len(rest)
-        and 0 < numbers[0].value <= _MAX_PEOPLE
+        and 0 < numbers[0].value <= MAX_PEOPLE
     ):
         return Extraction(str(numbers[0].value), 0.75, " ".join(acc[i] for i in kept))
     return None
-
-
-def _others_joined(fol: list[str], spans: list[tuple[int, int]]) -> bool:
-    """Whether people other than the numbered groups are joined to them ("với"/"và"): the
-    list could not be read whole, so the groups' count is only part of the household."""
-    if not any(t in _JOINERS for t in fol):
-        return False
-    inside = {i for a, b in spans for i in range(a, b)}
-    for i, t in enumerate(fol):
-        if i - 1 in inside and t in _DESCRIBING:
-            inside.add(i)  # "một đứa con nít", "hai đứa nhỏ tui": the group described
-        elif i not in inside and (t in _PRONOUNS or t in _ONE_PERSON):
-            return True
-    return False
 
 
 def _is_whole_count(fol: list[str], n: NumberPhrase) -> bool:
@@ -290,7 +282,7 @@ def _is_whole_count(fol: list[str], n: NumberPhrase) -> bool:
         n.end < len(fol)
         and fol[n.end] in ("nguoi", "khau")
         and (n.end + 1 >= len(fol) or fol[n.end + 1] not in _PART_OF)
-        and 0 < n.value <= _MAX_PEOPLE
+        and 0 < n.value <= MAX_PEOPLE
     )
 
 
@@ -317,19 +309,20 @@ def _cued_last(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase | No
         before = " ".join(fol[max(0, last.start - 2) : last.start])
         tail = [t for t in fol[last.end :] if t not in ("nguoi", "a", "da", "thoi", "do")]
         cued = any(f" {before} ".endswith(f" {cue} ") for cue in _TOTAL_CUES)
-        if not tail and cued and last.start > 1 and 0 < last.value <= _MAX_PEOPLE:
+        if not tail and cued and last.start > 1 and 0 < last.value <= MAX_PEOPLE:
             return last
     return None
 
 
+# (Here, not in household_people.py: its parts are read past a bare count's particles.)
 def _named_one_by_one(fol: list[str]) -> int:
     """ "tui với má tui": the people named, joined by "với"/"và"; 0 unless every part is a
     person word (so "với" in another sense counts nobody)."""
-    if not any(t in _JOINERS for t in fol):
+    if not any(t in JOINERS for t in fol):
         return 0
     parts: list[list[str]] = [[]]
     for t in fol:
-        if t in _JOINERS:
+        if t in JOINERS:
             parts.append([])
         elif t not in _AROUND_BARE or t in _PERSON_WORDS:
             parts[-1].append(t)
@@ -337,83 +330,3 @@ def _named_one_by_one(fol: list[str]) -> int:
     if len(parts) < 2 or not all(p[0] in _PERSON_WORDS and len(p) <= 3 for p in parts):
         return 0
     return len(parts)
-
-
-# A household listed person by person and group by group, joined by "với"/"và"/"thêm":
-# "tui, bà xã, với hai đứa con" is four, "vợ chồng em với đứa con gái" three.
-_PAIRS = (("vo", "chong"), ("ong", "ba"), ("bo", "me"), ("ba", "me"), ("cha", "me"),
-          ("ba", "ma"), ("me", "cha"), ("anh", "chi"))  # fmt: skip
-_ONE_PERSON = word_set(
-    "toi tui em minh vo chong con chau me ma ba bo cha tia ong co di chu bac cau mo thim "
-    "anh chi dua thang be"
-)
-_PRONOUNS = word_set("toi tui em minh")
-# In-laws and spouses named in two words (folded): one person each.
-_KIN_COMPOUNDS = frozenset(
-    tuple(pair.split())
-    for pair in (
-        "me vo", "me chong", "bo vo", "bo chong", "ba vo", "ba chong", "cha vo", "cha chong",
-        "anh vo", "em vo", "chi vo", "anh chong", "em chong", "chi chong", "ba xa", "ong xa",
-        "con dau", "con re", "chi dau", "em dau", "anh re", "em re",
-    )
-)  # fmt: skip
-# Words that describe the person or group just named ("ông bà nội", "đứa con gái", "hai
-# vợ chồng tui"): part of that unit, not another person.
-_DESCRIBING = word_set(
-    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut"
-)
-_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ")
-
-
-def _names(text: str) -> frozenset[str]:
-    """Folded words written capitalised inside a sentence: the names of people listed
-    ("thằng Tí, con Mén"), which describe the person just named."""
-    words = re.findall(r"\w+", text)
-    starts = {m.group(1) for m in re.finditer(r"(?:^|[.!?…])\s*(\w+)", text)}
-    return frozenset(fold(w.lower()) for w in words if w[:1].isupper() and w not in starts)
-
-
-def _pair_at(fol: list[str], i: int) -> bool:
-    return tuple(fol[i : i + 2]) in _PAIRS
-
-
-def _people_listed(
-    fol: list[str], numbers: list[NumberPhrase], names: frozenset[str] = frozenset()
-) -> int:
-    """The people of a list joined by "với"/"và"/"thêm"; 0 unless every word is read as a
-    person, a numbered group ("ba đứa nhỏ"), a pair ("vợ chồng", "ông bà") or a word
-    describing them, so that a sentence about something else counts nobody."""
-    if not any(t in _JOINERS for t in fol):
-        return 0
-    at = {n.start: n for n in numbers}
-    total, units, i, fresh = 0, 0, 0, True
-    while i < len(fol):
-        t = fol[i]
-        if t in _JOINERS or t in _LIST_FILLERS:
-            fresh, i = fresh or t in _JOINERS, i + 1
-            continue
-        num = at.get(i)
-        nxt = fol[num.end] if num and num.end < len(fol) else ""
-        if num and _pair_at(fol, num.end):
-            if num.value != 2:
-                return 0  # "ba vợ chồng": not a way a household is counted
-            total, i = total + 2, num.end + 2
-        elif num and nxt in _GROUP_WORDS and fol[num.end + 1 : num.end + 2] in (["con"], ["em"]):
-            total, i = total + num.value, num.end + 2  # "ba mẹ con", "hai anh em"
-        elif num and (nxt in _PERSON_NOUNS or nxt == "em") and 0 < num.value <= _MAX_PEOPLE:
-            total, i = total + num.value, num.end + 1
-        elif tuple(fol[i : i + 2]) in _KIN_COMPOUNDS:
-            total, i = total + 1, i + 2  # "mẹ vợ", "con dâu": one person
-        elif _pair_at(fol, i):
-            total, i = total + 2, i + 2
-        elif t in _ONE_PERSON:
-            if t in _PRONOUNS and not fresh:
-                i += 1  # "con tui": whose, not who
-                continue
-            total, i = total + 1, i + 1
-        else:
-            return 0
-        units, fresh = units + 1, False
-        while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
-            i += 1
-    return total if units >= 2 and total <= _MAX_PEOPLE else 0

@@ -5,12 +5,11 @@ lăm"), or mixed; Whisper writes numerals ("090 345 6789"). Fillers and hesitati
 the groups, and a leading "không" may be the answer "no" rather than a zero. So instead of
 trusting the whole run, we look for the sub-run of number phrases whose digits form a valid
 Vietnamese number and prefer the longest such sub-run.
+Where a caller corrects or takes back the number is phone_corrections.py.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -30,14 +29,14 @@ from callbot.nlu.numbers import (
     find_numbers,
     number_tokens,
 )
-from callbot.nlu.text import (
-    fold,
-    fold_word,
-    split_self_correction,
-    tokens,
-    without_marks,
-    word_set,
+from callbot.nlu.phone_corrections import (
+    GROUP_BREAK,
+    correction,
+    said_groups,
+    withdrawal,
+    without_rejected,
 )
+from callbot.nlu.text import fold_word, tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
 # Words said around or between digit groups that do not end the number.
@@ -219,7 +218,7 @@ def extract_phone(text: str) -> Extraction | None:
     is whole, else the number before it with its last group replaced by the new one; if
     neither makes a valid number the answer is unclear, never the two stitched together.
     """
-    withdrawn = _last(_WITHDRAWN, _WITHDRAWN_PLAIN, text)
+    withdrawn = withdrawal(text)
     if withdrawn is not None:
         # "…, à thôi, tôi không muốn để số": the number said is taken back; one said
         # after that is the caller's answer.
@@ -229,11 +228,11 @@ def extract_phone(text: str) -> Extraction | None:
         return Extraction("", 0.2, text.strip(), reason="withdrawn")
     if hesitation.withdrawn(text, digits=True):
         return None  # "… à không, để tôi coi lại số đã": nothing in its place
-    corrected = _correction(text)
+    corrected = correction(text)
     if corrected is None:
         return _extract(text)
     before, after = corrected
-    after = _without_rejected(before, after)
+    after = without_rejected(before, after)
     if not after.strip(" ,.…"):
         # "… chín năm bẩy à không": nothing follows, so that "không" is the digit zero
         # after a hesitation, not a correction.
@@ -247,53 +246,11 @@ def extract_phone(text: str) -> Extraction | None:
     return Extraction("", 0.2, after.strip(), reason="self_correction") if after else None
 
 
-# Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
-# "à khoan, đó là số cũ, số mới là…". Typed plain, a lone "nham" may be "nhăm" (5).
-_PHONE_CORRECTION = re.compile(
-    r"(?:^|[,;.…])\s*(?:lộn|nhầm|sai)\s*(?=[,;.…])|\b(?:à|ờ|ấy)\s+khoan\b|\bsố\s+mới\s+(?:là\b)?"
-)
-_PHONE_CORRECTION_PLAIN = re.compile(
-    r"(?:^|[,;.…])\s*(?:lon|sai)\s*(?=[,;.…])|\b(?:a|o|ay)\s+khoan\b|\bso\s+moi\s+(?:la\b)?"
-)
-# A number taken back: "à thôi, tôi không muốn để số", "mà thôi khỏi ghi".
-_WITHDRAWN = re.compile(
-    r"\bthôi\b,?\s*(?:khỏi|đừng|bỏ|(?:\w+\s+){0,2}không\s+(?:muốn|cho|để|cần|ghi))\b"
-    r"|\bkhông\s+(?:muốn|cần)\s+(?:để|cho|đưa|ghi)(?:\s+lại)?\s+số\b"
-)
-
-
-_WITHDRAWN_PLAIN = without_marks(_WITHDRAWN)
-
-
-def _last(marked: re.Pattern[str], plain: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The last match in the answer, lower-cased, with its marks or (typed plain) none."""
-    low = unicodedata.normalize("NFC", text).lower()
-    found = list((plain if fold(low) == low else marked).finditer(low))
-    return found[-1] if found else None
-
-
-def _correction(text: str) -> tuple[str, str] | None:
-    """(before, after) the last self-correction, the general ones or a number's own."""
-    general = split_self_correction(text, lone_no=False)
-    own = _last(_PHONE_CORRECTION, _PHONE_CORRECTION_PLAIN, text)
-    if own is None or (general is not None and len(general[0]) >= own.start()):
-        return general
-    low = unicodedata.normalize("NFC", text).lower()
-    return low[: own.start()], low[own.end() :]
-
-
-def _without_rejected(before: str, after: str) -> str:
-    """ "…, bốn, à không phải bốn, năm, …": the group the correction opens by naming again
-    is the one rejected, not part of the new number."""
-    head, _, rest = after.lstrip(" ,;.…").partition(",")
-    groups = _groups(before)
-    said = "".join(p.digits for p in find_numbers(number_tokens(tokens(head))))
-    return rest if rest and groups and said == groups[-1] else after
-
-
+# (Here, not in phone_corrections.py: where the caller went back to is told by which
+# digits make a valid number.)
 def _replace_last_group(before: str, after: str) -> Extraction | None:
     new_phrases = find_numbers(number_tokens(tokens(after)))
-    groups = _groups(before)
+    groups = said_groups(before)
     if not groups or not new_phrases:
         return None
     said = "".join(p.digits for p in new_phrases)
@@ -311,24 +268,10 @@ def _replace_last_group(before: str, after: str) -> Extraction | None:
     return Extraction(digits, 0.6, f"{before.strip()} … {after.strip()}")
 
 
-# The pauses a caller makes between groups, as the recogniser (or a keyboard) writes them.
-_GROUP_BREAK = re.compile(r"[,;.…]+")
-
-
-def _groups(text: str) -> list[str]:
-    """The digits of each group the caller said: between the pauses written as commas or
-    dots ("không chín bốn, năm năm năm, tám tám tám chín"), else each number phrase."""
-    chunks = [c for c in _GROUP_BREAK.split(text) if c.strip()]
-    if len(chunks) > 1:
-        digits = ["".join(p.digits for p in find_numbers(number_tokens(tokens(c)))) for c in chunks]
-        return [d for d in digits if d]
-    return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
-
-
 def _pauses(text: str) -> frozenset[int]:
     """Indices of the tokens that follow a written pause (comma, dot, ellipsis)."""
     found, at = set(), 0
-    for chunk in _GROUP_BREAK.split(text):
+    for chunk in GROUP_BREAK.split(text):
         if at:
             found.add(at)
         at += len(tokens(chunk))
@@ -373,7 +316,7 @@ def _digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
 def _without_restarts(text: str) -> str | None:
     """The answer with each fragment dropped that the next group says again in full
     ("bốn bốn... bốn bốn chín hai"), or None when there is none."""
-    chunks = [c for c in _GROUP_BREAK.split(text) if tokens(c)]
+    chunks = [c for c in GROUP_BREAK.split(text) if tokens(c)]
     if not chunks:
         return None
     said = [[t for t in number_tokens(tokens(c)) if t in NUMBER_WORDS] for c in chunks]

@@ -8,14 +8,13 @@ then match the words after it against that scheme's names, exactly (diacritics k
 folded) and then fuzzily. Without a type word we match names anywhere in the utterance, and
 a name that is both an old district and a new ward is returned as the district (the larger
 area, correct under either reading) with the ward as an alternative and lower confidence.
+The names' index and the match itself are place_names.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-from rapidfuzz import fuzz, process
 
 from callbot.nlu.admin_units import (
     SCHEME_DISTRICT_2021,
@@ -29,7 +28,7 @@ from callbot.nlu.admin_units import (
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import withdrawn
 from callbot.nlu.numbers import number_to_words, parse_number_at
-from callbot.nlu.place_sound import nearest_by_sound, sound_distance
+from callbot.nlu.place_names import district_index, match_name, ward_index
 from callbot.nlu.text import fold, normalise, split_self_correction
 
 THU_DUC_CITY = "Thành phố Thủ Đức"
@@ -55,12 +54,8 @@ _TYPE_WORDS: dict[tuple[str, ...], str] = {
 _NEEDS_TYPE_WORD = frozenset({"sai gon", "binh duong", "vung tau", "ba ria", "hoa binh", "tay nam"})
 # The city itself, which callers add at the end of an address.
 _CITY_NAMES = ("ho chi minh", "hcm", "sai gon")
-_MAX_NAME_TOKENS = 4
 _FUZZY_CUTOFF_TYPED = 78.0
 _FUZZY_CUTOFF_BARE = 80.0
-# A name one sound from what was heard ("go vac", "hop mon"): below an exact match, above
-# the dialog's acceptance even when the name is both a district and a ward.
-_SOUND_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -89,42 +84,6 @@ def _place_of(unit: AdminUnit, former: str = "") -> Place:
     return Place(unit.scheme, unit.name, unit.unit_type, unit.code, current, former)
 
 
-@dataclass(frozen=True)
-class _Index:
-    """Names of one scheme, precomputed once: accented and folded, without type words."""
-
-    accented: dict[str, tuple[AdminUnit, ...]]
-    folded: dict[str, tuple[AdminUnit, ...]]
-    folded_keys: tuple[str, ...]
-    first_syllables: frozenset[str]
-
-
-def _build_index(units: tuple[AdminUnit, ...], extra: dict[str, AdminUnit]) -> _Index:
-    accented: dict[str, list[AdminUnit]] = {}
-    folded: dict[str, list[AdminUnit]] = {}
-    names = [(normalise(u.short), u) for u in units] + [(normalise(k), u) for k, u in extra.items()]
-    for name, unit in names:
-        accented.setdefault(name, []).append(unit)
-        folded.setdefault(fold(name), []).append(unit)
-    return _Index(
-        {k: tuple(v) for k, v in accented.items()},
-        {k: tuple(v) for k, v in folded.items()},
-        tuple(folded),
-        frozenset(k.split()[0] for k in folded),
-    )
-
-
-@lru_cache(maxsize=1)
-def _district_index() -> _Index:
-    named = tuple(u for u in districts_2021() if not u.short.isdigit())
-    return _build_index(named, {})
-
-
-@lru_cache(maxsize=1)
-def _ward_index() -> _Index:
-    return _build_index(wards_2025(), {})
-
-
 @lru_cache(maxsize=1)
 def _numbered_districts() -> dict[int, AdminUnit]:
     return {int(u.short): u for u in districts_2021() if u.short.isdigit()}
@@ -141,63 +100,6 @@ class _Mention:
     start: int
     end: int
     typed: bool
-
-
-def _match_name(
-    acc: list[str],
-    fol: list[str],
-    start: int,
-    index: _Index,
-    cutoff: float | None,
-    *,
-    bare: bool = False,
-    sound: bool = False,
-) -> tuple[tuple[AdminUnit, ...], float, int] | None:
-    """Best name of ``index`` at token ``start`` → (units, confidence, end), longest first.
-
-    Exact matches (accented, then folded) win; the fuzzy match (``cutoff`` set) forgives a
-    misheard syllable ("bình thạch") but not a shifted start ("ở bình tân").
-    """
-    longest = min(len(fol), start + _MAX_NAME_TOKENS)
-    for end in range(longest, start, -1):
-        units = index.accented.get(" ".join(acc[start:end]))
-        if units:
-            return units, 0.95, end
-        units = index.folded.get(" ".join(fol[start:end]))
-        if units:
-            return units, 0.9, end
-    if cutoff is None:
-        return None
-    tones = any(a != f for a, f in zip(acc, fol, strict=True))
-    if sound:
-        for end in range(longest, start, -1):
-            heard = " ".join(acc[start:end])
-            strict = bare and not tones
-            near = nearest_by_sound(heard, index.accented, tones=tones, consonants_only=strict)
-            if near is not None:
-                return index.accented[near[0]], _SOUND_CONFIDENCE - 0.08 * near[1], end
-    if bare and fol[start] not in index.first_syllables:
-        return None
-    best: tuple[tuple[AdminUnit, ...], float, int] | None = None
-    best_score = 0.0
-    for end in range(start + 1, longest + 1):
-        query = " ".join(fol[start:end])
-        if len(query) < 4:
-            continue
-        hit = process.extractOne(query, index.folded_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
-        if bare and hit is not None:
-            # A name said bare, amid other words, is taken only a sound away from what was
-            # heard ("hòa đồng" shares letters with "an đông", not sounds).
-            heard = " ".join(acc[start:end])
-            names = [k for k in index.accented if fold(k) == hit[0]]
-            near = (sound_distance(heard, k, tones=tones, consonants_only=not tones) for k in names)
-            if not any(d is not None and d <= 1 for d in near):
-                continue
-        if hit is not None and hit[1] >= best_score:
-            best_score = hit[1]
-            confidence = 0.55 + 0.3 * (hit[1] - cutoff) / (100.0 - cutoff)
-            best = (index.folded[hit[0]], confidence, end)
-    return best
 
 
 def _type_word_at(fol: list[str], i: int) -> tuple[str, int] | None:
@@ -261,11 +163,11 @@ def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | N
             place, end = numbered
             return _Mention(place, 0.95, i, end, True), end
     primary, secondary = (
-        (_district_index(), _ward_index())
+        (district_index(), ward_index())
         if scheme == SCHEME_DISTRICT_2021
-        else (_ward_index(), _district_index())
+        else (ward_index(), district_index())
     )
-    hit = _match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED, sound=True)
+    hit = match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED, sound=True)
     if hit is not None:
         units, confidence, end = hit
         former = ""
@@ -273,7 +175,7 @@ def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | N
             former = "Quận Thủ Đức"
         return _Mention(_with_alternatives(units, former), confidence, i, end, True), end
     # A wrong type word ("quận Bến Thành") still names the place, with less certainty.
-    hit = _match_name(acc, fol, j, secondary, None)
+    hit = match_name(acc, fol, j, secondary, None)
     if hit is not None:
         units, confidence, end = hit
         return _Mention(_with_alternatives(units), confidence - 0.2, i, end, True), end
@@ -290,12 +192,12 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
             i += max(1, int(skip))
             continue
         best: _Mention | None = None
-        for index in (_district_index(), _ward_index()):
+        for index in (district_index(), ward_index()):
             # Bare, only the few district names are matched by sound (and a ward named
             # like the district heard): the wards' names share syllables with everyday
             # words ("an", "long", "hòa", "phú").
-            sound = index is _district_index() or best is not None
-            hit = _match_name(acc, fol, i, index, _FUZZY_CUTOFF_BARE, bare=True, sound=sound)
+            sound = index is district_index() or best is not None
+            hit = match_name(acc, fol, i, index, _FUZZY_CUTOFF_BARE, bare=True, sound=sound)
             if hit is None:
                 continue
             units, confidence, end = hit

@@ -14,10 +14,11 @@ from callbot.nlu.extraction import ACCEPT_CONFIDENCE, Extraction
 from callbot.nlu.hesitation import withdrawn
 from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
+from callbot.nlu.yes_no_hedges import CLAUSE_BREAK as _BREAK
+from callbot.nlu.yes_no_hedges import is_hedged, without_softeners
 from callbot.nlu.yes_no_turns import one_sound_slips, qualified_yes, split_turn
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
-_BREAK = "qqbreakqq"
 
 YES = "yes"
 NO = "no"
@@ -87,69 +88,7 @@ _YES_PHRASES = (
     "dong y",
     "y chang",
 )
-# Hesitant or puzzled answers ("chắc vậy", "không biết nữa", "gì ạ?", "đúng hả?") are not a
-# firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
-_HEDGES = (
-    "chua chac",
-    "chac vay",
-    "chac the",
-    "de xem",
-    "de toi xem",
-    "de em xem",
-    "de con xem",
-    "cai gi",
-    "gi a",
-    "gi vay",
-    "gi the",
-    "noi lai",
-    "doc lai",
-    "lap lai",
-    "nghe khong ro",
-    "gần đúng",
-    "khong nghe",
-    "quên",
-    "chua nghe",
-    "sao a",
-    "phai khong",
-    "dung khong",
-    "khong ta",
-    "hả",
-    "hở",
-    "nhỉ",
-    "hay sao",
-    "sao cung duoc",
-    "tùy",
-    "tuỳ",
-    "khong kip",
-    "nhanh qua",
-    # Checking the line is no answer: "alo, alo, nghe không em?".
-    "alo",
-    "a lo",
-    "nghe khong",
-    "nghe ko",
-    "nghe hong",
-    "co nghe",
-    # Puzzled: "sao dzậy?", "ủa vậy là sao".
-    "sao vay",
-    "sao dzay",
-    "sao day",
-    "la sao",
-    "sao ha",
-)
-# Not knowing, however negated: "hổng hiểu", "chẳng nhớ", "không chắc".
-_HEDGES += tuple(
-    f"{neg} {verb}"
-    for neg in ("khong", "hong", "chang", "cha", "ko")
-    for verb in ("biet", "ro", "nho", "hieu", "chac")
-)
-# Softeners: "hình như sai thì phải" is a no said softly (the bot only asks what is wrong),
-# but "chắc là đúng" must not confirm a ticket: read without them, a no stays a no and a
-# yes becomes unclear. (Not "chắc chắn": sure.)
-_SOFTENERS = ("hình như là", "hình như", "có lẽ là", "có lẽ", "chắc là", "chắc", "thì phải")
-# "chắc" is also "sure": "chắc không?" ending a clause may ask "are you sure?".
-_SURE_ASKED = re.compile(
-    rf"\bchac (?:khong|hong|ko)(?: (?:a|em|chi|anh|ha|vay|ta))*(?: {_BREAK}|$)"
-)
+# (Hedged and puzzled answers, and the softeners read past them: yes_no_hedges.py.)
 # A clause ending "<answer word> không?" asks back ("nói lại được không ạ?", "có phải không
 # em"): its answer word is not an answer. The words that may end it after the "không":
 _ASKING_TAIL = word_set("a em chi anh co chu bac con chau ha ho vay dzay ta nhi")
@@ -162,11 +101,6 @@ _IDIOMS = (
     ("chứ sao", YES),
     ("chứ gì", YES),
     ("chứ còn gì", YES),
-)
-# ("em nói lại đi" without "để" asks the agent, addressed as "em", to repeat: a hedge.)
-_RESTATING = re.compile(
-    r" (?:(?:để|de) (?:tôi|tui|em|con|mình|toi|minh)|tôi|tui|toi)"
-    r" (?:nói|đọc|noi|doc) (?:lại|lai)(?= )"
 )
 # A clause that asks when or where ("bao giờ mới có người tới?") answers nothing: its "có"
 # is not a yes. (Not after "không": "không bao giờ" is "never".)
@@ -225,45 +159,17 @@ def _extract(text: str, expect: str) -> Extraction | None:
     padded = " " + " ".join(fol) + " "
     exact = " " + " ".join(acc) + " "
     folded = " " + " ".join(plain) + " "
-    # Typed without any marks, "chac dung" is "chắc đúng": the marked hedges count folded.
-    # "để tôi nói lại": the caller offers to say it again (after a "no"), not puzzlement.
-    hedge_exact = _RESTATING.sub(" ", exact)
-    hedge_folded = " " + fold(hedge_exact.strip()) + " "
-    if exact == folded:
-        hedged = any(f" {fold(h)} " in hedge_folded for h in _HEDGES)
-    else:
-        hedged = any(f" {h} " in (hedge_exact if h != fold(h) else hedge_folded) for h in _HEDGES)
-    # "cũng được" ("fine, whatever") opening the answer hedges; after a firm yes ("được chớ,
-    # gọi số này cũng được") it agrees.
-    hedged = hedged or " cung duoc " in hedge_folded.split(_BREAK)[0]
-    hedged = hedged or _SURE_ASKED.search(" ".join(plain)) is not None
+    hedged = is_hedged(exact, folded, plain)
     said = " ".join(t for t in acc if t != _BREAK)
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
         return Extraction(YES, UNCLEAR, said)
-    softened = _without_softeners(acc, typed_plain=exact == folded)
+    softened = without_softeners(acc, typed_plain=exact == folded)
     if softened == acc:
         return _read(acc, text, expect)
     found = _read(softened, text, expect) if any(t != _BREAK for t in softened) else None
     if found is not None and found.value == NO and found.confidence >= ACCEPT_CONFIDENCE:
         return Extraction(NO, min(found.confidence, HEDGED_NO), found.heard)
     return Extraction(YES, UNCLEAR, said)  # a hedged yes: never a confirmation
-
-
-def _without_softeners(acc: list[str], *, typed_plain: bool) -> list[str]:
-    """The tokens without the softening phrases ("hình như", "chắc là", "thì phải")."""
-    seen = [fold_word(t) for t in acc] if typed_plain else acc
-    out, i = [], 0
-    while i < len(acc):
-        for soft in _SOFTENERS:
-            words = (fold(soft) if typed_plain else soft).split()
-            after = fold_word(acc[i + len(words)]) if i + len(words) < len(acc) else ""
-            if seen[i : i + len(words)] == words and after != "chan":
-                i += len(words)
-                break
-        else:
-            out.append(acc[i])
-            i += 1
-    return out
 
 
 def _read(acc: list[str], text: str, expect: str) -> Extraction | None:

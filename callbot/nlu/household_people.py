@@ -1,0 +1,117 @@
+"""The people a household answer names one by one: "tui, bà xã, với hai đứa con" is four.
+
+The kin words, pairs ("vợ chồng", "ông bà") and groups ("ba mẹ con") a caller counts the
+household in, and the count a list of them adds up to; household.py decides which reading
+of the answer to trust.
+"""
+
+from __future__ import annotations
+
+import re
+
+from callbot.nlu.numbers import NumberPhrase
+from callbot.nlu.text import fold, word_set
+
+# Folded words that, right after a number, say it counts people ("năm người", "ba đứa con").
+PERSON_NOUNS = word_set("nguoi khau nhan thanh dua chau be con dua tre ong ba co chu mieng suat")
+# ("hai mẹ con", "hai bà cháu", "hai bố con" are counted as groups: household.py.)
+# "ba mẹ con em" is three: a number before a pair of kin words names everyone in it.
+GROUP_WORDS = word_set("me bo ba cha ong anh chi ma tia")
+GROUP_KIN = word_set("con chau em")
+# The words that join the people listed ("tui với má tui").
+JOINERS = word_set("voi va them")
+# The most people one household answer may count.
+MAX_PEOPLE = 60
+
+# A household listed person by person and group by group, joined by "với"/"và"/"thêm":
+# "tui, bà xã, với hai đứa con" is four, "vợ chồng em với đứa con gái" three.
+_PAIRS = (("vo", "chong"), ("ong", "ba"), ("bo", "me"), ("ba", "me"), ("cha", "me"),
+          ("ba", "ma"), ("me", "cha"), ("anh", "chi"))  # fmt: skip
+_ONE_PERSON = word_set(
+    "toi tui em minh vo chong con chau me ma ba bo cha tia ong co di chu bac cau mo thim "
+    "anh chi dua thang be"
+)
+PRONOUNS = word_set("toi tui em minh")
+# In-laws and spouses named in two words (folded): one person each.
+_KIN_COMPOUNDS = frozenset(
+    tuple(pair.split())
+    for pair in (
+        "me vo", "me chong", "bo vo", "bo chong", "ba vo", "ba chong", "cha vo", "cha chong",
+        "anh vo", "em vo", "chi vo", "anh chong", "em chong", "chi chong", "ba xa", "ong xa",
+        "con dau", "con re", "chi dau", "em dau", "anh re", "em re",
+    )
+)  # fmt: skip
+# Words that describe the person or group just named ("ông bà nội", "đứa con gái", "hai
+# vợ chồng tui"): part of that unit, not another person.
+_DESCRIBING = word_set(
+    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut"
+)
+_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ")
+
+
+def names_in(text: str) -> frozenset[str]:
+    """Folded words written capitalised inside a sentence: the names of people listed
+    ("thằng Tí, con Mén"), which describe the person just named."""
+    words = re.findall(r"\w+", text)
+    starts = {m.group(1) for m in re.finditer(r"(?:^|[.!?…])\s*(\w+)", text)}
+    return frozenset(fold(w.lower()) for w in words if w[:1].isupper() and w not in starts)
+
+
+def _pair_at(fol: list[str], i: int) -> bool:
+    return tuple(fol[i : i + 2]) in _PAIRS
+
+
+def people_listed(
+    fol: list[str], numbers: list[NumberPhrase], names: frozenset[str] = frozenset()
+) -> int:
+    """The people of a list joined by "với"/"và"/"thêm"; 0 unless every word is read as a
+    person, a numbered group ("ba đứa nhỏ"), a pair ("vợ chồng", "ông bà") or a word
+    describing them, so that a sentence about something else counts nobody."""
+    if not any(t in JOINERS for t in fol):
+        return 0
+    at = {n.start: n for n in numbers}
+    total, units, i, fresh = 0, 0, 0, True
+    while i < len(fol):
+        t = fol[i]
+        if t in JOINERS or t in _LIST_FILLERS:
+            fresh, i = fresh or t in JOINERS, i + 1
+            continue
+        num = at.get(i)
+        nxt = fol[num.end] if num and num.end < len(fol) else ""
+        if num and _pair_at(fol, num.end):
+            if num.value != 2:
+                return 0  # "ba vợ chồng": not a way a household is counted
+            total, i = total + 2, num.end + 2
+        elif num and nxt in GROUP_WORDS and fol[num.end + 1 : num.end + 2] in (["con"], ["em"]):
+            total, i = total + num.value, num.end + 2  # "ba mẹ con", "hai anh em"
+        elif num and (nxt in PERSON_NOUNS or nxt == "em") and 0 < num.value <= MAX_PEOPLE:
+            total, i = total + num.value, num.end + 1
+        elif tuple(fol[i : i + 2]) in _KIN_COMPOUNDS:
+            total, i = total + 1, i + 2  # "mẹ vợ", "con dâu": one person
+        elif _pair_at(fol, i):
+            total, i = total + 2, i + 2
+        elif t in _ONE_PERSON:
+            if t in PRONOUNS and not fresh:
+                i += 1  # "con tui": whose, not who
+                continue
+            total, i = total + 1, i + 1
+        else:
+            return 0
+        units, fresh = units + 1, False
+        while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
+            i += 1
+    return total if units >= 2 and total <= MAX_PEOPLE else 0
+
+
+def others_joined(fol: list[str], spans: list[tuple[int, int]]) -> bool:
+    """Whether people other than the numbered groups are joined to them ("với"/"và"): the
+    list could not be read whole, so the groups' count is only part of the household."""
+    if not any(t in JOINERS for t in fol):
+        return False
+    inside = {i for a, b in spans for i in range(a, b)}
+    for i, t in enumerate(fol):
+        if i - 1 in inside and t in _DESCRIBING:
+            inside.add(i)  # "một đứa con nít", "hai đứa nhỏ tui": the group described
+        elif i not in inside and (t in PRONOUNS or t in _ONE_PERSON):
+            return True
+    return False

@@ -1,0 +1,74 @@
+"""Where a caller corrects or takes back a callback number while saying it.
+
+"…, lộn, hai hai ba" and "à khoan, số mới là…" correct only a number; "à thôi, tôi không muốn
+để số" takes it back. phone.py reads the digits on either side; this module says where the
+correction or withdrawal is, and which group of digits a correction rejects.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from callbot.nlu.numbers import find_numbers, number_tokens
+from callbot.nlu.text import fold, split_self_correction, tokens, without_marks
+
+# Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
+# "à khoan, đó là số cũ, số mới là…". Typed plain, a lone "nham" may be "nhăm" (5).
+_PHONE_CORRECTION = re.compile(
+    r"(?:^|[,;.…])\s*(?:lộn|nhầm|sai)\s*(?=[,;.…])|\b(?:à|ờ|ấy)\s+khoan\b|\bsố\s+mới\s+(?:là\b)?"
+)
+_PHONE_CORRECTION_PLAIN = re.compile(
+    r"(?:^|[,;.…])\s*(?:lon|sai)\s*(?=[,;.…])|\b(?:a|o|ay)\s+khoan\b|\bso\s+moi\s+(?:la\b)?"
+)
+# A number taken back: "à thôi, tôi không muốn để số", "mà thôi khỏi ghi".
+_WITHDRAWN = re.compile(
+    r"\bthôi\b,?\s*(?:khỏi|đừng|bỏ|(?:\w+\s+){0,2}không\s+(?:muốn|cho|để|cần|ghi))\b"
+    r"|\bkhông\s+(?:muốn|cần)\s+(?:để|cho|đưa|ghi)(?:\s+lại)?\s+số\b"
+)
+_WITHDRAWN_PLAIN = without_marks(_WITHDRAWN)
+
+
+def withdrawal(text: str) -> re.Match[str] | None:
+    """The last place the caller takes the number back, or None."""
+    return _last(_WITHDRAWN, _WITHDRAWN_PLAIN, text)
+
+
+def _last(marked: re.Pattern[str], plain: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match in the answer, lower-cased, with its marks or (typed plain) none."""
+    low = unicodedata.normalize("NFC", text).lower()
+    found = list((plain if fold(low) == low else marked).finditer(low))
+    return found[-1] if found else None
+
+
+def correction(text: str) -> tuple[str, str] | None:
+    """(before, after) the last self-correction, the general ones or a number's own."""
+    general = split_self_correction(text, lone_no=False)
+    own = _last(_PHONE_CORRECTION, _PHONE_CORRECTION_PLAIN, text)
+    if own is None or (general is not None and len(general[0]) >= own.start()):
+        return general
+    low = unicodedata.normalize("NFC", text).lower()
+    return low[: own.start()], low[own.end() :]
+
+
+def without_rejected(before: str, after: str) -> str:
+    """ "…, bốn, à không phải bốn, năm, …": the group the correction opens by naming again
+    is the one rejected, not part of the new number."""
+    head, _, rest = after.lstrip(" ,;.…").partition(",")
+    groups = said_groups(before)
+    said = "".join(p.digits for p in find_numbers(number_tokens(tokens(head))))
+    return rest if rest and groups and said == groups[-1] else after
+
+
+# The pauses a caller makes between groups, as the recogniser (or a keyboard) writes them.
+GROUP_BREAK = re.compile(r"[,;.…]+")
+
+
+def said_groups(text: str) -> list[str]:
+    """The digits of each group the caller said: between the pauses written as commas or
+    dots ("không chín bốn, năm năm năm, tám tám tám chín"), else each number phrase."""
+    chunks = [c for c in GROUP_BREAK.split(text) if c.strip()]
+    if len(chunks) > 1:
+        digits = ["".join(p.digits for p in find_numbers(number_tokens(tokens(c)))) for c in chunks]
+        return [d for d in digits if d]
+    return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
