@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from callbot.nlu.place_sound import sound_distance, syllable_parts, tone_of
 from callbot.nlu.text import fold, word_set
 
 
@@ -67,16 +68,17 @@ def _cue_tokens(
     return tuple((tuple(c.split()), tuple(fold(c).split()), w) for c, w in cues)
 
 
-_FLAT: dict[int, tuple[object, list[tuple[tuple[str, ...], tuple[str, ...], float, str]]]] = {}
+_Flat = list[tuple[tuple[str, ...], tuple[str, ...], float, str]]
+_Twins = dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]]
+_TABLES: dict[int, tuple[object, _Flat, _Twins]] = {}
 
 
-def _longest_first(
-    cues: Mapping[str, Sequence[tuple[str, float]]],
-) -> list[tuple[tuple[str, ...], tuple[str, ...], float, str]]:
-    """Every label's cues, longest first (kept per cue table: the tables are constants)."""
-    kept = _FLAT.get(id(cues))
+def _tables(cues: Mapping[str, Sequence[tuple[str, float]]]) -> tuple[_Flat, _Twins]:
+    """Every label's cues, longest first, and each folded form → the cues (of any label)
+    that fold to it, in that order (kept per cue table: the tables are constants)."""
+    kept = _TABLES.get(id(cues))
     if kept is not None and kept[0] is cues:
-        return kept[1]
+        return kept[1], kept[2]
     flat = sorted(
         (
             (exact, plain, weight, label)
@@ -85,35 +87,20 @@ def _longest_first(
         ),
         key=lambda t: -len(" ".join(t[0])),
     )
-    if len(_FLAT) < 64:
-        _FLAT[id(cues)] = (cues, flat)
-    return flat
-
-
-_TWINS: dict[
-    int, tuple[object, dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]]]
-] = {}
-
-
-def _twins(
-    cues: Mapping[str, Sequence[tuple[str, float]]],
-) -> dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]]:
-    """Every cue's folded form → the cues (of any label) that fold to it, in table order."""
-    kept = _TWINS.get(id(cues))
-    if kept is not None and kept[0] is cues:
-        return kept[1]
-    twins: dict[tuple[str, ...], list[tuple[tuple[str, ...], float, str]]] = {}
-    for exact, plain, weight, label in _longest_first(cues):
+    twins: _Twins = {}
+    for exact, plain, weight, label in flat:
         twins.setdefault(plain, []).append((exact, weight, label))
-    if len(_TWINS) < 64:
-        _TWINS[id(cues)] = (cues, twins)
-    return twins
+    if len(_TABLES) < 64:
+        _TABLES[id(cues)] = (cues, flat, twins)
+    return flat, twins
 
 
-def _span_weight(toks: list[str], folded: list[str], start: int, cue: tuple[str, ...]) -> float:
+def _span_weight(
+    toks: list[str], folded: list[str], start: int, cue: tuple[str, ...], plain: tuple[str, ...]
+) -> float:
     """How much a cue counts where its folded form was found: by its least exact word."""
     return min(
-        _word_weight(toks[start + i], folded[start + i], word, fold(word))
+        _word_weight(toks[start + i], folded[start + i], word, plain[i])
         for i, word in enumerate(cue)
     )
 
@@ -129,8 +116,9 @@ def score_cues(
     inside a longer cue already counted (of any label) is not counted again, so "không có gì
     ăn" does not also count as "có".
 
-    ``near``: a cue of two or more words heard one sound off where nothing else was found
-    ("việc khát", "hàn xóm", "hết gạ") counts too, at ``NEAR_WEIGHT`` (``_near_hits``).
+    ``near``: a cue of two or more words heard one sound off, over words no cue has taken
+    ("việc khát", "hàn xóm", "hết gạ"), counts too, at ``NEAR_WEIGHT`` (``_near_hits``);
+    only in text with tone marks: typed plain, a slip is beyond telling ("cho"/"trọ").
     """
     toks = text.split()
     folded = [fold(t) for t in toks]
@@ -141,8 +129,8 @@ def score_cues(
         where.setdefault(word, []).append(i)
     spans_used: list[tuple[int, int]] = []
     hits: dict[str, CueHit] = {}
-    twins = _twins(cues)
-    for exact, plain, _weight, _label in _longest_first(cues):
+    flat, twins = _tables(cues)
+    for exact, plain, _weight, _label in flat:
         n = len(exact)
         for start in where.get(plain[0], ()):
             end = start + n
@@ -155,7 +143,7 @@ def score_cues(
             # (Typed plain, "ban than" is the table's first: the menu's "bản thân".)
             factor, label, weight = max(
                 (
-                    (_span_weight(toks, folded, start, twin), twin_label, twin_weight)
+                    (_span_weight(toks, folded, start, twin, plain), twin_label, twin_weight)
                     for twin, twin_weight, twin_label in twins[plain]
                 ),
                 key=lambda t: t[0],
@@ -165,8 +153,8 @@ def score_cues(
             first = prev.first if prev else (start, end)
             hits[label] = CueHit(label, (prev.score if prev else 0.0) + weight * factor, first)
             break
-    if near and fold(text) != text:  # typed plain, a slip is beyond telling (cho/trọ)
-        _near_hits(toks, cues, spans_used, hits)
+    if near and fold(text) != text:
+        _near_hits(toks, flat, spans_used, hits)
     return hits
 
 
@@ -181,43 +169,32 @@ _FUNCTION_WORDS = word_set(
 )
 
 
-def _one_slip(heard: Sequence[str], cue: Sequence[str], marked: bool) -> bool:
+def _one_slip(heard: Sequence[str], cue: Sequence[str]) -> bool:
     """Whether ``heard`` is ``cue`` with one syllable slipped: the others said as written
     (one of them a word of its own, not a function word), the slipped one with the same
-    initial sound and, where the words carry marks, the same tone."""
-    from callbot.nlu.place_sound import syllable_parts, tone_of
-
-    same = (lambda h, c: h == c) if marked else (lambda h, c: h == fold(c))
-    slipped = [i for i, (h, c) in enumerate(zip(heard, cue, strict=True)) if not same(h, c)]
+    initial sound and the same tone."""
+    slipped = [i for i, (h, c) in enumerate(zip(heard, cue, strict=True)) if h != c]
     if len(slipped) != 1:
         return False
     if all(c in _FUNCTION_WORDS for i, c in enumerate(cue) if i != slipped[0]):
         return False
     h, c = heard[slipped[0]], cue[slipped[0]]
-    if marked and tone_of(h) != tone_of(c):
-        return False
-    return syllable_parts(fold(h))[0] == syllable_parts(fold(c))[0]
+    return tone_of(h) == tone_of(c) and syllable_parts(fold(h))[0] == syllable_parts(fold(c))[0]
 
 
 def _near_hits(
-    toks: list[str],
-    cues: Mapping[str, Sequence[tuple[str, float]]],
-    spans_used: list[tuple[int, int]],
-    hits: dict[str, CueHit],
+    toks: list[str], flat: _Flat, spans_used: list[tuple[int, int]], hits: dict[str, CueHit]
 ) -> None:
-    """Add cues of two or more words heard one sound off, over words no cue has taken.
+    """Add cues of two or more words heard one sound off (text with tone marks), over words
+    no cue has taken.
 
     The sound is that of place names (``place_sound``: initial, vowel and final, with the
-    finals and initials the South says alike as one), and the tones must be the same where
-    the words carry marks: a word heard with another tone ("bạn thân" for "bản thân") is
-    most likely another word, as in ``_word_weight``. Typed without marks, only a
-    consonant may differ ("het ga" is not "hết gạo").
+    finals and initials the South says alike as one), and the tones must be the same: a
+    word heard with another tone ("bạn thân" for "bản thân") is most likely another word,
+    as in ``_word_weight``.
     """
-    from callbot.nlu.place_sound import sound_distance  # place_sound imports text only
-
-    marked = fold(" ".join(toks)) != " ".join(toks)
     free = [not any(a <= i < b for a, b in spans_used) for i in range(len(toks))]
-    for exact, _plain, weight, label in _longest_first(cues):
+    for exact, _plain, weight, label in flat:
         n = len(exact)
         if n < 2:
             continue  # one syllable one sound off is another word too often ("gà", "gạo")
@@ -225,11 +202,9 @@ def _near_hits(
             if not all(free[start : start + n]):
                 continue
             heard = toks[start : start + n]
-            if not _one_slip(heard, exact, marked):
+            if not _one_slip(heard, exact):
                 continue
-            d = sound_distance(
-                " ".join(heard), " ".join(exact), tones=False, consonants_only=not marked
-            )
+            d = sound_distance(" ".join(heard), " ".join(exact), tones=False)
             if d is None or d > 1:
                 continue
             free[start : start + n] = [False] * n

@@ -329,6 +329,7 @@ _LEAST_SCORE = 0.5
 
 # "Chị gái tôi ở cùng xóm": where a relative lives, not a neighbour.
 _LIVES_AT = ("o", "song")  # folded: "ở", "sống"
+_FAMILY_CUES = {FAMILY: _CUES[FAMILY]}  # one table object: score_cues keeps it sorted
 _OWN = frozenset(("toi", "tui", "em", "minh", "con", "chau"))
 
 
@@ -338,7 +339,7 @@ def _kin_who_lives_there(norm: str, hits: dict[str, CueHit], full: float) -> boo
     start = hits[NEIGHBOUR].first[0]
     if FAMILY not in hits or start == 0 or fold(toks[start - 1]) not in _LIVES_AT:
         return False
-    family = score_cues(" ".join(toks[: start - 1]), {FAMILY: _CUES[FAMILY]}).get(FAMILY)
+    family = score_cues(" ".join(toks[: start - 1]), _FAMILY_CUES).get(FAMILY)
     if family is None or family.score < full:
         return False
     # Only a relative said as the caller's own ("chị gái tôi"): "ông chú ở sát vách" is an
