@@ -194,10 +194,13 @@ def _near_hits(
     as in ``_word_weight``.
     """
     free = [not any(a <= i < b for a, b in spans_used) for i in range(len(toks))]
+    heard_words = set(toks)
     for exact, _plain, weight, label in flat:
         n = len(exact)
         if n < 2:
             continue  # one syllable one sound off is another word too often ("gà", "gạo")
+        if not any(w in heard_words for w in exact):
+            continue  # all but one of its words must be heard as written
         for start in range(len(toks) - n + 1):
             if not all(free[start : start + n]):
                 continue
