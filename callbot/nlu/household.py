@@ -22,7 +22,7 @@ from callbot.nlu.household_people import (
     people_listed,
 )
 from callbot.nlu.numbers import NumberPhrase, counted_slips, find_numbers
-from callbot.nlu.text import fold, normalise, split_self_correction, word_set
+from callbot.nlu.text import fold, normalise, split_self_correction, without_marks, word_set
 
 # Phrases that are a count by themselves.
 _FIXED_COUNTS: tuple[tuple[str, int], ...] = (
@@ -81,22 +81,65 @@ _SPOKEN_WORD = re.compile(r"\b(?:" + "|".join(_SPOKEN_FORMS) + r")\b", re.IGNORE
 _LAST_PAUSE = re.compile(r"(?:\.\.\.|…|,|\.)\s*(?=[^,.…]*$)")
 
 
+# The caller counting aloud before the list ("để tui đếm coi", "để em tính xem đã"): no
+# part of the household, and no withdrawal either (the list follows it).
+_COUNTING_ALOUD = re.compile(
+    r"\b(?:để|đợi|chờ)\s+(?:(?:tui|tôi|em|con|mình|cháu)\s+)?(?:đếm|tính|coi|xem|nhẩm|nhớ|nghĩ)"
+    r"(?:\s+(?:coi|xem|lại|thử|đã|chút|cái|nè|nha|nghen|ha|hen|nhé))*\b",
+    re.IGNORECASE,
+)
+_COUNTING_ALOUD_PLAIN = without_marks(_COUNTING_ALOUD)
+
+
 def extract_household(text: str) -> Extraction | None:
     if withdrawn(text):
         return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
     text = counted_slips(text)
+    counting = _COUNTING_ALOUD_PLAIN if fold(text.lower()) == text.lower() else _COUNTING_ALOUD
+    text = counting.sub(" ", text)
     corrected = split_self_correction(text)
     if corrected is not None:
         regrouped = _group_corrected(*corrected)
         if regrouped is not None:
             return regrouped
         # "sáu người à không bảy người" is seven, not thirteen: the count after the
-        # correction replaces the one before it ("bốn người, à không, năm, em quên…").
-        found = _count(corrected[1]) or _leading_count(corrected[1])
+        # correction replaces the one before it ("bốn người, à không, năm, em quên…"),
+        # also once the reason is given ("bốn, à không, ông nội mất rồi, còn ba thôi").
+        found = _remaining(corrected[1]) or _count(corrected[1]) or _leading_count(corrected[1])
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
-    return _settled(text) or _final_count(text) or _count(text)
+    return _still(text) or _settled(text) or _final_count(text) or _count(text)
+
+
+def _remaining(text: str) -> Extraction | None:
+    """The count after the last "còn" ("… mất rồi, còn ba thôi", "giờ chỉ còn hai người",
+    "còn hai mẹ con"), when it ends the answer. (Typed plain, "con" may also be a child,
+    but not one followed by nothing but a count.)"""
+    acc = normalise(text).split()
+    plain = fold(text.lower()) == text.lower()
+    still = [i for i, t in enumerate(acc) if t == "còn" or (plain and t == "con")]
+    for at in reversed(still):  # typed plain, the last "con" may be the "mẹ con" counted
+        rest = [t for t in acc[at + 1 :] if fold(t) not in ("lai", "co")]
+        fol = [fold(t) for t in rest if fold(t) not in _AROUND_BARE]
+        group = len(fol) == 3 and fol[1] in GROUP_WORDS and fol[2] in GROUP_KIN  # "hai mẹ con"
+        found = _bare(" ".join(rest)) or (_count(" ".join(rest)) if group else None)
+        if rest and found is not None:
+            return found
+    return None
+
+
+def _still(text: str) -> Extraction | None:
+    """ "Năm người, mà ông nội mới mất, giờ còn bốn": a count said, then fewer "still" left
+    at the end; the later count is the household now."""
+    found = _remaining(text)
+    if found is None:
+        return None
+    # The count said before it: the first number, so that "hai" of "còn hai mẹ con" is not.
+    said = [n.value for n in find_numbers(_fol(text)) if 0 < n.value <= MAX_PEOPLE]
+    if not said or said[0] <= int(found.value):
+        return None
+    return Extraction(found.value, 0.8, found.heard)
 
 
 def _group_corrected(before: str, after: str) -> Extraction | None:
@@ -219,8 +262,10 @@ def _count(text: str) -> Extraction | None:
     # "ba người: tui, vợ tui với đứa con gái": the count said first is the total.
     # The pauses between the people listed ("má tui, tui với đứa em") part them like "với".
     # ("chỉ", only, folds to "chi" like "chị": kept apart by its mark.)
+    # "còn" between the people ("hai vợ chồng, còn ba đứa con") is "and", not a child ("con").
     listed_fol = [
-        "chỉ" if t == "chỉ" else fold(t) for t in normalise(text.replace(",", " với ")).split()
+        {"chỉ": "chỉ", "còn": "voi"}.get(t) or fold(t)
+        for t in normalise(text.replace(",", " với ")).split()
     ]
     listed_fol = [
         "chỉ" if t == "chi" and listed_fol[i + 1 : i + 2] == ["co"] else t  # "chi co": chỉ có

@@ -73,6 +73,8 @@ def people_listed(
     total, units, i, fresh = 0, 0, 0, True
     while i < len(fol):
         t = fol[i]
+        if t == "con" and i + 1 in at:
+            t = "voi"  # "…, con ba đứa nhỏ" typed plain: "còn" (and), not a child
         if t in JOINERS or t in _LIST_FILLERS:
             fresh, i = fresh or t in JOINERS, i + 1
             continue
@@ -91,8 +93,8 @@ def people_listed(
         elif _pair_at(fol, i):
             total, i = total + 2, i + 2
         elif t in _ONE_PERSON:
-            if t in PRONOUNS and not fresh:
-                i += 1  # "con tui": whose, not who
+            if t in PRONOUNS and (not fresh or _owner_before(fol, i)):
+                i += 1  # "con tui", "nhà em có…": whose, not who
                 continue
             total, i = total + 1, i + 1
         else:
@@ -101,6 +103,12 @@ def people_listed(
         while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
             i += 1
     return total if units >= 2 and total <= MAX_PEOPLE else 0
+
+
+def _owner_before(fol: list[str], i: int) -> bool:
+    """Whether the pronoun at i says whose household it is: "nhà (của) em có…"."""
+    before = [t for t in fol[max(0, i - 2) : i] if t != "cua"]
+    return before[-1:] == ["nha"]
 
 
 def others_joined(fol: list[str], spans: list[tuple[int, int]]) -> bool:

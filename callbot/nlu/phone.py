@@ -5,7 +5,8 @@ lăm"), or mixed; Whisper writes numerals ("090 345 6789"). Fillers and hesitati
 the groups, and a leading "không" may be the answer "no" rather than a zero. So instead of
 trusting the whole run, we look for the sub-run of number phrases whose digits form a valid
 Vietnamese number and prefer the longest such sub-run.
-Where a caller corrects or takes back the number is phone_corrections.py.
+Where a caller corrects or takes back the number is phone_corrections.py; which words
+are heard as digits, phone_words.py.
 """
 
 from __future__ import annotations
@@ -16,15 +17,8 @@ from itertools import pairwise
 from callbot.nlu import hesitation
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.numbers import (
-    DIGIT_SLIPS,
-    DIGIT_SLIPS_PLAIN,
-    DIGIT_WORDS,
-    EMPTY_TENS,
-    HUNDRED,
-    NUMBER_SPELLINGS,
     NUMBER_WORDS,
     READINGS,
-    SCALES,
     NumberPhrase,
     find_numbers,
     number_tokens,
@@ -32,11 +26,13 @@ from callbot.nlu.numbers import (
 from callbot.nlu.phone_corrections import (
     GROUP_BREAK,
     correction,
+    last_digits_fix,
     said_groups,
     withdrawal,
     without_rejected,
 )
-from callbot.nlu.text import fold_word, tokens, word_set
+from callbot.nlu.phone_words import digit_view
+from callbot.nlu.text import tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
 # Words said around or between digit groups that do not end the number.
@@ -228,6 +224,9 @@ def extract_phone(text: str) -> Extraction | None:
         return Extraction("", 0.2, text.strip(), reason="withdrawn")
     if hesitation.withdrawn(text, digits=True):
         return None  # "… à không, để tôi coi lại số đã": nothing in its place
+    fix = last_digits_fix(text)
+    if fix is not None:
+        return _with_last_digits(*fix)
     corrected = correction(text)
     if corrected is None:
         return _extract(text)
@@ -244,6 +243,22 @@ def extract_phone(text: str) -> Extraction | None:
     if replaced is not None:
         return replaced
     return Extraction("", 0.2, after.strip(), reason="self_correction") if after else None
+
+
+def _with_last_digits(before: str, new: str, count: int) -> Extraction | None:
+    """ "…, một một một một, à số cuối là hai": the number said, its last ``count``
+    digits replaced by the ones said again; unclear unless that makes a valid number."""
+    split = correction(before)
+    if split is not None and not split[1].strip(" ,.…"):
+        before = split[0]  # "…, à không, số cuối là hai": the mark names no digit
+    said = _extract(before)
+    heard = f"{before.strip(' ,.…')} … {new}"
+    if said is None or said.confidence < 0.5 or len(new) != count:
+        return Extraction("", 0.2, heard, reason="self_correction")
+    digits = said.value[:-count] + new
+    if check_phone(digits).kind != check_phone(said.value).kind:
+        return Extraction("", 0.2, heard, reason="self_correction")
+    return Extraction(digits, round(said.confidence * 0.9, 3), heard)
 
 
 # (Here, not in phone_corrections.py: where the caller went back to is told by which
@@ -278,41 +293,6 @@ def _pauses(text: str) -> frozenset[int]:
     return frozenset(found)
 
 
-def _digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
-    """The folded tokens to read digits from, and which of them were slips taken as digits.
-
-    A word heard one sound off a digit ("chính", "mộ", "bả") is a digit only between two
-    digits (or after one, ending the answer): "không chính tám" is 098, but "số của bả là
-    không…" starts at "không". A group opened by "linh"/"lẻ" is a zero and a digit
-    ("không bảy không, linh hai…": 070 02…), as after "trăm"."""
-    folded = number_tokens(raw)
-    plain = all(fold_word(w) == w for w in raw)
-
-    def kind(w: str, f: str) -> str:
-        if w.isdigit() or (f in NUMBER_WORDS and (plain or w == f or w in NUMBER_SPELLINGS)):
-            return "digit"
-        return "slip" if f in NUMBER_WORDS or w in DIGIT_SLIPS or f in DIGIT_SLIPS_PLAIN else ""
-
-    kinds = [kind(w, f) for w, f in zip(raw, folded, strict=True)]
-    out, slips = list(folded), set()
-    for i, k in enumerate(kinds):
-        if k != "slip":
-            continue
-        before = i > 0 and kinds[i - 1] == "digit"
-        after = i + 1 == len(raw) or kinds[i + 1] == "digit"
-        if before and after:
-            f = folded[i]
-            out[i] = f if f in NUMBER_WORDS else DIGIT_SLIPS.get(raw[i]) or DIGIT_SLIPS_PLAIN[f]
-            slips.add(i)
-        else:
-            out[i] = "_"  # another word: it ends the run
-    for i, f in enumerate(out[:-1]):
-        opens = i == 0 or (out[i - 1] != HUNDRED and out[i - 1] not in SCALES)
-        if f in EMPTY_TENS and opens and out[i + 1] in DIGIT_WORDS:
-            out[i] = "khong"
-    return out, frozenset(slips)
-
-
 def _without_restarts(text: str) -> str | None:
     """The answer with each fragment dropped that the next group says again in full
     ("bốn bốn... bốn bốn chín hai"), or None when there is none."""
@@ -342,7 +322,7 @@ def _extract(text: str) -> Extraction | None:
 def _extract_said(text: str) -> Extraction | None:
     raw = tokens(text)
     pauses = _pauses(text)
-    folded, slips = _digit_view(raw)
+    folded, slips = digit_view(raw)
     best: Extraction | None = None
     for run in _runs(folded):
         result = _from_run(raw, run, [folded[i] for i in run], pauses, slips)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.numbers import find_numbers, number_tokens
+from callbot.nlu.numbers import DIGIT_WORDS, find_numbers, number_tokens
 from callbot.nlu.text import fold, split_self_correction, tokens, without_marks
 
 # Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
@@ -72,3 +72,48 @@ def said_groups(text: str) -> list[str]:
         digits = ["".join(p.digits for p in find_numbers(number_tokens(tokens(c)))) for c in chunks]
         return [d for d in digits if d]
     return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
+
+
+# The last digits named and said again after the number: "…, à số cuối là hai chớ không
+# phải một", "hai số cuối là ba bốn", "số chót không phải một mà là hai".
+_LAST_DIGITS = re.compile(
+    r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+(?:cuối|chót)"
+    r"(?:\s+cùng)?\b(?P<rest>.*)$"
+)
+_LAST_DIGITS_PLAIN = without_marks(_LAST_DIGITS)
+# What the new digits are said between: "là"/"thành" before them, and the ones rejected
+# after "chứ (không phải)"; or rejected first: "không phải một mà là hai".
+_NEW_DIGITS = re.compile(
+    r"^[\s,]*(?:(?:(?:là|phải|đổi|sửa|thành|lại)\s+)*)(?P<new>.*?)"
+    r"(?:[\s,]*\b(?:chứ|chớ|(?:không|hông|hổng)\s+phải)\b.*)?[\s,.!?…]*$"
+)
+_REJECTED_FIRST = re.compile(
+    r"^[\s,]*(?:là\s+)?(?:không|hông|hổng)\s+phải\b.*?\bmà\s+(?:là\s+)?(?P<new>.*?)[\s,.!?…]*$"
+)
+_NEW_DIGITS_PLAIN = without_marks(_NEW_DIGITS)
+_REJECTED_FIRST_PLAIN = without_marks(_REJECTED_FIRST)
+# Words that may sit around the digits said again ("là số hai nha", "hai mới đúng").
+_AROUND_DIGITS = frozenset({"so", "con", "nha", "nhe", "nghen", "ne", "a", "do", "moi", "dung"})
+_COUNTS = {"hai": 2, "ba": 3, "bon": 4, "2": 2, "3": 3, "4": 4}
+
+
+def last_digits_fix(text: str) -> tuple[str, str, int] | None:
+    """(the answer before, the new digits, how many of the last digits they replace) where
+    the caller names the last digits to change after the number, or None. The count is
+    the one said ("hai số cuối"), else as many digits as said again."""
+    low = unicodedata.normalize("NFC", text).lower()
+    plain = fold(low) == low
+    found = list((_LAST_DIGITS_PLAIN if plain else _LAST_DIGITS).finditer(low))
+    if not found:
+        return None
+    mark = found[-1]
+    rest = mark.group("rest")
+    first = (_REJECTED_FIRST_PLAIN if plain else _REJECTED_FIRST).match(rest)
+    said = (first or (_NEW_DIGITS_PLAIN if plain else _NEW_DIGITS).match(rest)).group("new")
+    words = [w for w in number_tokens(tokens(said)) if w not in _AROUND_DIGITS]
+    # Only digits may be said again: "số cuối là số cũ" names no digit.
+    if not words or any(w not in DIGIT_WORDS and not w.isdigit() for w in words):
+        return None
+    new = "".join(p.digits for p in find_numbers(words))
+    count = _COUNTS.get(fold(mark.group("count") or ""), len(new))
+    return low[: mark.start()], new, count

@@ -1,0 +1,84 @@
+"""Which words of a callback number are heard as digits.
+
+Besides the digit words, a recogniser writes words one sound off a digit ("chính", "mộ")
+and the Southern "không" ("hông", "hổng"); each is read as a digit only where the digits
+around it say so. phone.py reads the number from the digits this gives.
+"""
+
+from __future__ import annotations
+
+from callbot.nlu.numbers import (
+    DIGIT_SLIPS,
+    DIGIT_SLIPS_PLAIN,
+    DIGIT_WORDS,
+    EMPTY_TENS,
+    HUNDRED,
+    NUMBER_SPELLINGS,
+    NUMBER_WORDS,
+    SCALES,
+    number_tokens,
+)
+from callbot.nlu.text import fold_word
+
+
+def digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
+    """The folded tokens to read digits from, and which of them were slips taken as digits.
+
+    A word heard one sound off a digit ("chính", "mộ", "bả") is a digit only between two
+    digits (or after one, ending the answer): "không chính tám" is 098, but "số của bả là
+    không…" starts at "không". A group opened by "linh"/"lẻ" is a zero and a digit
+    ("không bảy không, linh hai…": 070 02…), as after "trăm"."""
+    folded = number_tokens(raw)
+    plain = all(fold_word(w) == w for w in raw)
+
+    def kind(w: str, f: str) -> str:
+        if w.isdigit() or (f in NUMBER_WORDS and (plain or w == f or w in NUMBER_SPELLINGS)):
+            return "digit"
+        return "slip" if f in NUMBER_WORDS or w in DIGIT_SLIPS or f in DIGIT_SLIPS_PLAIN else ""
+
+    kinds = [kind(w, f) for w, f in zip(raw, folded, strict=True)]
+    out, slips = list(folded), set()
+    _southern_zeros(raw, kinds, out)
+    for i, k in enumerate(kinds):
+        if k != "slip":
+            continue
+        before = i > 0 and kinds[i - 1] == "digit"
+        after = i + 1 == len(raw) or kinds[i + 1] == "digit"
+        if before and after:
+            f = folded[i]
+            out[i] = f if f in NUMBER_WORDS else DIGIT_SLIPS.get(raw[i]) or DIGIT_SLIPS_PLAIN[f]
+            slips.add(i)
+        else:
+            out[i] = "_"  # another word: it ends the run
+    for i, f in enumerate(out[:-1]):
+        opens = i == 0 or (out[i - 1] != HUNDRED and out[i - 1] not in SCALES)
+        if f in EMPTY_TENS and opens and out[i + 1] in DIGIT_WORDS:
+            out[i] = "khong"
+    return out, frozenset(slips)
+
+
+# The Southern "không" ("hông", "hổng"; "hong" typed plain): a zero only in a chain of
+# them next to a digit ("hông chín hông", "hông hông, hai mốt"), so "hông có số", "hông
+# nhớ" stay a "no".
+_SOUTHERN_ZERO = frozenset({"hông", "hổng", "hong"})
+
+
+def _southern_zeros(raw: list[str], kinds: list[str], out: list[str]) -> None:
+    """Read each Southern "không" beside a digit as the digit zero, in place."""
+    i = 0
+    while i < len(raw):
+        if raw[i] not in _SOUTHERN_ZERO or kinds[i] == "digit":
+            i += 1
+            continue
+        j = i
+        while j < len(raw) and raw[j] in _SOUTHERN_ZERO and kinds[j] != "digit":
+            j += 1
+        # (A slip beside it counts: "hông chính hông" is 090, and the slip itself is read
+        # as a digit only if its other neighbour is one too.)
+        beside = (i > 0 and kinds[i - 1] in ("digit", "slip")) or (
+            j < len(raw) and kinds[j] in ("digit", "slip")
+        )
+        if beside:
+            for k in range(i, j):
+                kinds[k], out[k] = "digit", "khong"
+        i = j
