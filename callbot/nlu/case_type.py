@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from callbot.nlu.case_type_cues import (  # the table; its names are this module's too
     CASE_TYPES,
     CUES,
@@ -15,7 +17,7 @@ from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
 from callbot.nlu.human_request import wants_human
 from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import fold, normalise, split_self_correction, word_set
+from callbot.nlu.text import contains_phrase, fold, normalise, split_self_correction, word_set
 
 _PRIORITY = {SUPPORT_POLICY: 3, VULNERABLE: 2, ESSENTIALS: 1, OTHER: 0}
 _MIN_WORDS_FOR_OTHER = 3
@@ -35,6 +37,33 @@ _GENERIC = word_set(
     "giúp đỡ với cho nhà gia đình khó khăn lắm quá hoàn cảnh đang rất thật sự là"
 )
 _GENERIC_PLAIN = frozenset(fold(w) for w in _GENERIC)
+# A caller who needs nothing, or asks about the line itself ("hỏi chơi thôi", "tổng đài này
+# của phường hay thành phố?"), has no request: never the menu's "other". Only where no cue
+# names a need ("tổng đài này có phát gạo không" asks for food).
+_NO_REQUEST = (
+    "hỏi chơi",
+    "gọi chơi",
+    "gọi thử",
+    "hỏi cho biết",
+    "không cần gì",
+    "hổng cần gì",
+    "hông cần gì",
+    "chẳng cần gì",
+    "không có cần gì",
+    "hổng có cần gì",
+    "tổng đài này",
+    "đường dây này",
+    "số này của",
+    "ai nghe máy",
+)
+# Question words that end a question asking about something, not for help.
+_ASKS = word_set("không hông hả hở vậy dzậy sao nào ai đâu chưa ạ chị anh em cô chú")
+# "cái gì tui cũng cần hết", "đủ thứ": everything is no one need (folded).
+_EVERYTHING = re.compile(r"\b(?:cai|thu|mon|chuyen) gi\b.*\bcung\b|\bcan het\b|\bdu thu\b")
+# Three needs named with no main one ("gạo cũng hết, tiền hỗ trợ cũng chưa có, má tui cũng
+# bệnh"): unclear, the bot asks which matters most. A main one leads the rest by this much.
+_MAIN_NEED_LEAD = 2.0
+_NEEDS = (ESSENTIALS, SUPPORT_POLICY, VULNERABLE)
 
 
 def case_type_from_key(digit: str) -> str | None:
@@ -72,9 +101,15 @@ def _extract(text: str) -> Extraction | None:
     generic = _GENERIC_PLAIN if fold(norm) == norm else _GENERIC
     if toks and all(t in generic for t in toks):
         return None
+    if _EVERYTHING.search(fold(norm)):
+        return None
     hits = score_cues(norm, CUES, near=True)
     if max((h.score for h in hits.values()), default=0.0) <= _WEAK_HITS and wants_human(text):
         return None  # "cho tôi gặp người thật": no request said yet, the dialog hands over
+    # (Asking is itself a weak "other" cue: "cho em hỏi tổng đài này của ai?".)
+    weakest = {need: _WEAK_HITS for need in _NEEDS} | {OTHER: 1.0}
+    if all(h.score <= weakest[h.label] for h in hits.values()) and _no_request(text):
+        return None
     # (Typed without marks, every cue counts half: a weak score there is a real cue.)
     weak = hits and max(h.score for h in hits.values()) <= _WEAK_HITS and fold(norm) != norm
     if weak and len(toks) >= _MIN_WORDS_FOR_WEAK_OTHER and not not_an_answer_yet(norm):
@@ -90,7 +125,23 @@ def _extract(text: str) -> Extraction | None:
     if best.score < 2.0 and not_an_answer_yet(norm):
         return None  # "khoan, để tôi hỏi vợ cái": the "hỏi" of a caller still thinking
     margin = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+    half = 0.5 if fold(norm) == norm else 1.0  # half a full cue, as typed
+    named = [h for h in ranked if h.label in _NEEDS and h.score >= half]
+    if len(named) >= len(_NEEDS) and margin < _MAIN_NEED_LEAD:
+        return None
     # Two full cues ahead of the rest → 0.9; one suggestive cue → 0.6; a cue heard only
     # with its tone marks gone (half weight) stays under the dialog's 0.5.
     confidence = 0.3 + 0.3 * min(best.score, 2.0) / 2.0 + 0.3 * min(margin, 2.0) / 2.0
     return Extraction(best.label, round(confidence, 3), best.heard(toks))
+
+
+def _no_request(text: str) -> bool:
+    """Whether the caller says they need nothing, asks about the line, or asks a question
+    ("mai trời có mưa không?") rather than naming a need."""
+    norm = normalise(text)
+    folded = fold(norm)
+    if any(contains_phrase(folded, fold(p)) for p in _NO_REQUEST):
+        return True
+    last = norm.split()[-1:]
+    asks = text.rstrip().endswith("?") or " thế nào" in f" {norm}"
+    return asks and bool(last) and (last[0] in _ASKS or fold(last[0]) in map(fold, _ASKS))

@@ -7,7 +7,16 @@ from the "tôi" in "để tôi coi") files a guess; they mean "ask me again".
 
 from __future__ import annotations
 
-from callbot.nlu.text import fold, normalise, split_self_correction, split_taking_back
+import re
+import unicodedata
+
+from callbot.nlu.text import (
+    fold,
+    normalise,
+    split_self_correction,
+    split_taking_back,
+    without_marks,
+)
 
 # Written with their tone marks and matched that way (tones first); an answer typed without
 # any marks is matched on the folded forms.
@@ -66,6 +75,8 @@ _NOT_YET = (
     "từ từ",
     "sao cũng được",
     "nào cũng được",
+    # The caller will ring back with the answer ("thôi để tôi gọi lại sau").
+    "gọi lại sau",
 )
 _SELVES = ("tôi", "tui", "em", "con", "mình", "cháu", "chị", "anh", "cô", "chú", "bác", "tao")
 # ("để tôi đếm lại", "để tui tìm cái số": the caller will come back with the answer.)
@@ -74,6 +85,13 @@ _NOT_YET += tuple(f"để {who} {verb}" for who in _SELVES for verb in _VERBS)
 # Matched with their marks only: typed without any, they are answers ("cho em", "cho toi").
 _NOT_YET_MARKED_ONLY = ("chờ em", "chờ tôi", "chờ tui", "chờ con", "chờ tí")
 _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)
+
+
+# Marks that drop what came before them without taking it back in words ("à mà thôi", "à
+# khoan"): the answer is withdrawn only where nothing, or a caller still thinking, follows
+# ("Cho tui... à mà thôi, không biết nữa", "Cho ba tui, à khoan, để tui hỏi ổng đã").
+_DROPPING = re.compile(r"\b(?:à|á|ờ|ơ|ủa)\s+(?:mà\s+thôi|khoan)\b")
+_DROPPING_UNMARKED = without_marks(_DROPPING)
 
 
 def not_an_answer_yet(norm: str) -> bool:
@@ -96,6 +114,13 @@ def withdrawn(text: str, *, digits: bool = False) -> bool:
     corrected = split_self_correction(text, lone_no=not digits)
     if corrected is not None and not_an_answer_yet(normalise(corrected[1])):
         return True
+    lowered = unicodedata.normalize("NFC", text).lower()
+    dropping = _DROPPING_UNMARKED if fold(lowered) == lowered else _DROPPING
+    marks = list(dropping.finditer(lowered))
+    if marks:
+        after = normalise(lowered[marks[-1].end() :])
+        if not_an_answer_yet(after) if after else not digits:
+            return True
     corrected = split_taking_back(text, lone_no=not digits)
     if corrected is None:
         return False

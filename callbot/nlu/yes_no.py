@@ -16,9 +16,17 @@ from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
 from callbot.nlu.yes_no_hedges import CLAUSE_BREAK as _BREAK
 from callbot.nlu.yes_no_hedges import is_hedged, without_softeners
-from callbot.nlu.yes_no_turns import one_sound_slips, qualified_yes, split_turn
+from callbot.nlu.yes_no_turns import (
+    names_wrong_detail,
+    one_sound_slips,
+    qualified_yes,
+    split_turn,
+)
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
+# The question echoed back before the answer ("gọi lại số này hả... ừm, được"): the answer
+# is what follows the pause after it.
+_ECHOED = re.compile(r"\b(?:hả|hở)\s*[,.;:!?…]+\s*(?=\w)")
 
 YES = "yes"
 NO = "no"
@@ -33,7 +41,8 @@ _YES_WORDS = word_set("dung vang phai u um uh uhm co ok oke okay duoc chuan yes 
 _NO_WORDS = word_set("khong ko hong hok sai chua nham no khoi trat lon dungneg")
 # "đừng" (don't: "đừng gọi số này") folds to "dung" like "đúng": read by its marks only.
 # "ừa" (Southern yes) folds to "ua" like "ủa" (puzzled): it too counts by its marks only.
-_EXACT_WORDS = {"đừng": "dungneg", "ừa": "u"}
+# "trúng" (Southern "đúng": "trúng rồi") folds to "trung" like "Trung", a name: by its marks.
+_EXACT_WORDS = {"đừng": "dungneg", "ừa": "u", "trúng": "dung"}
 # "thôi" leading the answer refuses ("thôi, đừng gọi số này"); elsewhere it is "only".
 _LEADING_NO = "thoi"
 # "rồi" ends answers of both kinds ("sai số điện thoại rồi", "đúng rồi"): a yes only when
@@ -69,6 +78,9 @@ HEDGED_NO = 0.75  # "hình như sai thì phải": a no, to ask what is wrong
 
 # Answer words heard one sound off ("Xai rồi", "Đượt"), less surely (yes_no_turns.py).
 _SLIPS = {s: w for s, w in one_sound_slips().items() if s not in _MARKED}
+# Forms the recogniser writes for answer words more than one sound off, or with a tone lost
+# ("dạ dún", "đung rùi"): read as slips, less surely.
+_SLIPS |= {"dúng": "đúng", "dún": "đúng", "đung": "đúng", "đúg": "đúng", "rùi": "rồi"}
 # Phrases checked before single words ("sai rồi" is no although "rồi" alone is yes).
 _NO_PHRASES = (
     "chua dung",
@@ -138,6 +150,16 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     if corrected is not None and corrected[1].strip(" ,.…") and not _restating(text, *corrected):
         found = _extract(corrected[1], expect)
         # (Unclear after it, the whole answer decides: "hình như ghi lộn rồi thì phải".)
+        if found is not None and found.confidence >= ACCEPT_CONFIDENCE:
+            return found
+        if names_wrong_detail(corrected[1]):
+            # "Ừ đúng, à không, cái số chị đọc thiếu một số": the yes taken back for a
+            # part of the readback that is wrong.
+            return Extraction(NO, 0.85, corrected[1].strip(" ,.…"))
+    said = unicodedata.normalize("NFC", text).lower()
+    echoes = list(_ECHOED.finditer(said)) if expect == EXPECT_YES_NO else []
+    if echoes:
+        found = _extract(said[echoes[-1].end() :], expect)
         if found is not None and found.confidence >= ACCEPT_CONFIDENCE:
             return found
     return _extract(text, expect)

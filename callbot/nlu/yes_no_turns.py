@@ -63,6 +63,25 @@ _MA_WRONG_END = re.compile(
 )
 
 
+# A part of the readback said to be wrong, in any clause: "cái số nhà bị trật", "đọc thiếu
+# một số", "là Hoa chớ hổng phải Hòa" (folded).
+_WRONG_DETAIL = re.compile(
+    r"\b(?:sai|lon|nham|trat|thieu)\b(?!\s+(?:gi|dau))|\b(?:cho|chu)\s+(?:khong|hong|hok)\s+phai\b"
+)
+
+
+def names_wrong_detail(text: str) -> bool:
+    """Whether ``text`` says part of the readback is wrong, not negated ("không sai")."""
+    folded = " ".join(
+        re.sub(r"[^\w\s]", " ", fold(unicodedata.normalize("NFC", text).lower())).split()
+    )
+    for m in _WRONG_DETAIL.finditer(folded):
+        before = folded[: m.start()].split()[-1:]
+        if not (before and before[0] in _NOT_BEFORE_WRONG):
+            return True
+    return False
+
+
 def qualified_yes(text: str) -> str | None:
     """For an answer that said yes: "no" where a "but" clause says something is wrong, "yes"
     where it only asks to hurry, "unclear" where it qualifies otherwise, None without one."""
@@ -70,6 +89,10 @@ def qualified_yes(text: str) -> str | None:
     plain = fold(raw) == raw
     folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(raw)).split()) + " "
     if _MA_WRONG_END.search(folded):
+        return "no"
+    # "Đúng mà cái số nhà bị trật, là hai mươi mốt": a "mà" clause naming a wrong part.
+    contrast = re.search(r" ma ", folded)
+    if contrast and names_wrong_detail(folded[contrast.end() :]):
         return "no"
     # The "but" must follow a pause or the yes itself: "nhưng" opens the next clause.
     seen = re.sub(r"[^\w\s,.;:!?…]", " ", fold(raw) if plain else raw)
