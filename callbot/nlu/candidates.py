@@ -14,13 +14,16 @@ from callbot.nlu.numbers import number_to_words
 from callbot.nlu.text import fold_word
 from callbot.speech.asr.choices import Choices
 
-# With the keys the prompts name said aloud ("Nếu đúng, nói đúng hoặc bấm một").
+# With the keys the prompts name said aloud ("Nếu đúng, nói đúng hoặc bấm một"). Each text
+# scored costs a decoder pass (~8 ms whatever its length), so forms that add nothing go:
+# the bare "đúng", "sai", "phải" (the same words as "đúng rồi", "sai rồi", "phải rồi") and
+# the rare "chính xác", "ừ đúng rồi", "chưa đúng", "không đúng". On 812 tuning answers
+# (four conditions) the 10 forms gave the same right share at <= 2 % wrong as the 17 did
+# (21.6 %); docs/performance.md, 2026-12-03. The free text still reads every form.
 YES_NO: dict[str, tuple[str, ...]] = {
-    "yes": ("đúng rồi", "đúng", "vâng", "dạ đúng", "phải", "phải rồi", "có", "ừ đúng rồi",
-            "chính xác", "bấm một"),
-    "no": ("sai rồi", "sai", "không", "không đúng", "không phải", "chưa đúng",
-           "bấm hai"),
-}  # fmt: skip
+    "yes": ("đúng rồi", "dạ đúng", "vâng", "phải rồi", "có", "bấm một"),
+    "no": ("sai rồi", "không", "không phải", "bấm hai"),
+}
 
 CASE_TYPE: dict[str, tuple[str, ...]] = {
     "essentials": ("lương thực", "thực phẩm", "gạo", "đồ ăn", "lương thực thực phẩm"),
@@ -91,7 +94,9 @@ THRESHOLDS: Mapping[str, tuple[float, float] | None] = {
     # judges) on an AVX-512 EPYC, where scoring separates far better than on the AVX2-only
     # box above (int8 kernels differ): the points before gave yes/no 24.3 / 2.7 % and
     # household 14.7 / 2.9 % there, over the 2 %; subject's (9.75, 5.75) gave 13.7 / 1.8 %.
-    "yes_no": (6.0, 1.25),  # 22.6 % right, 2.0 % wrong
+    # 2026-12-03 evening, yes/no's 10 forms on 1,488 tuning answers (12f added, used up),
+    # an AVX-512 Intel Xeon: 22.6 % right, 1.9 % wrong (the 17 forms at (6.0, 1.25) before).
+    "yes_no": (3.75, 4.25),
     "subject": (9.75, 5.75),  # 13.7 % right, 1.8 % wrong
     "household": (5.0, 3.5),  # 15 "N người" forms: 15.2 % right, 2.0 % wrong
     # Callers answer the case type in sentences ("nhà tôi hết gạo rồi, cần hỗ trợ lương
