@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -297,3 +301,41 @@ async def test_a_capacity_step_reports_cores_per_call_and_the_testers_own_cpu(
     assert step.concurrency == 2 and step.server_cores is not None and step.server_cores > 0
     assert step.cores_per_call == pytest.approx(step.server_cores / 2, abs=1e-3)
     assert step.client_cores is not None and step.client_cores > 0
+
+
+async def test_new_callers_are_spread_by_the_start_gap() -> None:
+    """A step's callers start ``start_gap_s`` apart on average (0.5–1.5 × each), so a gap of
+    a call length over N spreads one script's turns over a whole call."""
+    from callbot.loadtest.runner import ClosedLoop
+
+    class CountingPlacer:  # only what ClosedLoop reads and calls: the real one dials TCP
+        def __init__(self) -> None:
+            self.active = 0
+            self.placed_at: list[float] = []
+
+        def place(self) -> None:
+            self.active += 1
+            self.placed_at.append(time.monotonic())
+
+        async def drain(self, drain_s: float) -> None:
+            self.active = 0
+
+    placer = CountingPlacer()
+    loop = ClosedLoop(placer, start_gap_s=0.2, seed=3)  # type: ignore[arg-type]
+    loop.target = 4
+    loop.start()
+    while placer.active < 4:
+        await asyncio.sleep(0.02)
+    await loop.stop(0.0)
+    gaps = [b - a for a, b in zip(placer.placed_at, placer.placed_at[1:], strict=False)]
+    assert len(gaps) == 3 and all(gap >= 0.09 for gap in gaps), gaps
+
+
+def test_a_start_gap_of_zero_is_refused_in_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "callbot", "loadtest", "--capacity", "--start-gap", "0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    message = "callbot loadtest: --start-gap 0: give seconds above 0"
+    assert done.stderr.strip().splitlines() == [message]

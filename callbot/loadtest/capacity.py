@@ -236,9 +236,10 @@ async def search_capacity(
     refine: bool = True,
     drain_s: float = 30.0,
     seed: int = 0,
+    start_gap_s: float = 0.25,
 ) -> CapacityResult:
     result = CapacityResult()
-    loop = ClosedLoop(placer, seed=seed)
+    loop = ClosedLoop(placer, start_gap_s=start_gap_s, seed=seed)
     loop.start()
     failed_at: int | None = None
     try:
