@@ -22,7 +22,7 @@ from callbot.call.handback_watch import HandbackWatch
 from callbot.call.session import CallServices, CallSession
 from callbot.call.surge_gate import SurgeGate, build_surge_gate, marking_surge_tickets
 from callbot.config import ConfigError, Settings
-from callbot.heap import freeze_start_up_heap
+from callbot.runtime import prepare_serving_process
 from callbot.speech.asr.base import AsrEngine
 from callbot.speech.asr.factory import build_engine
 from callbot.speech.prompts import prompt_library
@@ -400,7 +400,7 @@ async def serve_forever(settings: Settings) -> None:
     """``callbot serve``: run until SIGINT/SIGTERM, then let calls finish (tickets kept).
     Several processes on one port: ``callbot.workers.serve_workers``."""
     bot = await start_callbot(settings)
-    log.debug("start-up heap frozen: %d objects", freeze_start_up_heap())
+    log.debug("start-up heap frozen: %d objects", prepare_serving_process())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

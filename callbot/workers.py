@@ -87,11 +87,11 @@ def _worker_main(settings: Settings, index: int, verbose: bool, ready: Any) -> N
 
 
 async def _worker(settings: Settings, index: int, ready: Any) -> None:
-    from callbot.heap import freeze_start_up_heap
+    from callbot.runtime import prepare_serving_process
     from callbot.server import start_callbot
 
     bot = await start_callbot(settings, reuse_port=True, close_stale=False)
-    log.debug("start-up heap frozen: %d objects", freeze_start_up_heap())
+    log.debug("start-up heap frozen: %d objects", prepare_serving_process())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     status.info("callbot: worker %d ready on %s:%d", index, settings.audiosocket.host, bot.port)

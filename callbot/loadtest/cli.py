@@ -100,7 +100,6 @@ def _cpus(text: str) -> set[int]:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
-    from callbot.heap import freeze_start_up_heap
     from callbot.loadtest import capacity as capacity_search
     from callbot.loadtest import report
     from callbot.loadtest.arrivals import (
@@ -112,6 +111,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from callbot.loadtest.mix import CallerMix
     from callbot.loadtest.runner import CallPlacer, run_arrivals
     from callbot.loadtest.server import ServerUnderTest
+    from callbot.runtime import prepare_serving_process
     from callbot.simulation.scripts import DEFAULT_SCRIPTS, load_scripts
     from callbot.speech.prompts import prompt_library
     from callbot.tickets.store.factory import open_store
@@ -174,9 +174,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(store_url)
         await store.open()
     placer = CallPlacer(server, prompt_library(settings.prompts), mix, store)
-    # As the server does: a 25 ms gen-2 pass over start-up's objects made the callers' own
-    # clock late (the tester must not be what is late).
-    freeze_start_up_heap()
+    # As the server does (callbot/runtime.py): a 25 ms gen-2 pass over start-up's objects
+    # made the callers' own clock late, and the tester must not be what is late.
+    prepare_serving_process()
     label_settings = {
         "rate": None if args.capacity or args.burst else args.rate,
         "burst": args.burst,

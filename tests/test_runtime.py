@@ -1,4 +1,5 @@
-"""The serving process freezes its start-up heap, so a full collection skips it."""
+"""The serving process freezes its start-up heap, so a full collection skips it, and
+shortens the GIL's switch interval."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import textwrap
 CHILD = textwrap.dedent(
     """
     import gc
-    from callbot.heap import freeze_start_up_heap
+    import sys
+    from callbot.runtime import SWITCH_INTERVAL_S, prepare_serving_process
 
     class Node:
         def __init__(self):
             self.me = self  # a cycle: only the collector could ever free it
 
     start_up = [Node() for _ in range(5000)]
-    frozen = freeze_start_up_heap()
+    frozen = prepare_serving_process()
     assert frozen >= 5000, frozen
+    assert sys.getswitchinterval() == SWITCH_INTERVAL_S < 0.005  # below the default
     tracked = {id(o) for o in gc.get_objects()}
     assert not any(id(n) in tracked for n in start_up), "start-up objects still scanned"
     later = [Node() for _ in range(10)]
