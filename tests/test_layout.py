@@ -17,6 +17,7 @@ PACKAGES = ("callbot", "telephony", "asr_models")
 STAGES = {
     "telephony": 0,
     "asr_models": 0,
+    "callbot.runtime": 0,  # interpreter settings for serving processes: stdlib only
     "callbot.speech": 1,
     "callbot.nlu": 1,
     "callbot.tickets": 1,
