@@ -56,8 +56,10 @@ _NO_REQUEST = (
     "số này của",
     "ai nghe máy",
 )
+_NO_REQUEST_FOLDED = tuple(fold(p) for p in _NO_REQUEST)
 # Question words that end a question asking about something, not for help.
 _ASKS = word_set("không hông hả hở vậy dzậy sao nào ai đâu chưa ạ chị anh em cô chú")
+_ASKS_FOLDED = frozenset(fold(w) for w in _ASKS)
 # "cái gì tui cũng cần hết", "đủ thứ": everything is no one need (folded).
 _EVERYTHING = re.compile(r"\b(?:cai|thu|mon|chuyen) gi\b.*\bcung\b|\bcan het\b|\bdu thu\b")
 # Three needs named with no main one ("gạo cũng hết, tiền hỗ trợ cũng chưa có, má tui cũng
@@ -140,8 +142,8 @@ def _no_request(text: str) -> bool:
     ("mai trời có mưa không?") rather than naming a need."""
     norm = normalise(text)
     folded = fold(norm)
-    if any(contains_phrase(folded, fold(p)) for p in _NO_REQUEST):
+    if any(contains_phrase(folded, p) for p in _NO_REQUEST_FOLDED):
         return True
     last = norm.split()[-1:]
     asks = text.rstrip().endswith("?") or " thế nào" in f" {norm}"
-    return asks and bool(last) and (last[0] in _ASKS or fold(last[0]) in map(fold, _ASKS))
+    return asks and bool(last) and (last[0] in _ASKS or fold(last[0]) in _ASKS_FOLDED)
