@@ -138,12 +138,6 @@ async def test_a_dead_worker_is_restarted_and_siblings_calls_live_on(tmp_path: P
     clock = FrameClock()
     live: list[AudioSocketClient] = []
     try:
-        # Hold a few calls open, then kill one worker outright.
-        for _ in range(4):
-            client = AudioSocketClient(clock)
-            await client.connect(server.host, server.port, str(uuid.uuid4()))
-            live.append(client)
-        await asyncio.sleep(1.0)
         assert server.pid is not None
 
         def worker_processes() -> list[psutil.Process]:
@@ -156,8 +150,24 @@ async def test_a_dead_worker_is_restarted_and_siblings_calls_live_on(tmp_path: P
                     continue
             return found
 
+        def calls_held(worker: psutil.Process) -> int:
+            return sum(
+                1
+                for c in worker.net_connections(kind="tcp")
+                if c.laddr.port == server.port and c.status == psutil.CONN_ESTABLISHED
+            )
+
         workers = worker_processes()
         assert len(workers) == 2
+        # Hold calls open until each worker has one (the kernel's SO_REUSEPORT hash put all
+        # four of a fixed four on one worker about one run in eight), then kill one outright.
+        while len(live) < 4 or not all(calls_held(w) for w in workers):
+            assert len(live) < 24, [calls_held(w) for w in workers]
+            client = AudioSocketClient(clock)
+            await client.connect(server.host, server.port, str(uuid.uuid4()))
+            live.append(client)
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1.0)
         os.kill(workers[0].pid, signal.SIGKILL)
         async with asyncio.timeout(60):
             while True:
