@@ -68,16 +68,19 @@ def score(path: Path, misses: bool) -> dict[str, tuple[int, int, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", type=Path, default=[HELD_OUT, OWN])
-    # (paths are shown relative to the project)
+    # (paths inside the project are shown relative to it)
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
     for path in (p.resolve() for p in args.files):
+        if not path.is_file():
+            parser.error(f"{path}: no such file")
         table = score(path, args.misses)
         right = sum(r for r, _, _ in table.values())
         wrong = sum(w for _, w, _ in table.values())
         total = sum(n for _, _, n in table.values())
         share = f"{100 * right / total:.1f} % right, {100 * wrong / total:.1f} % wrong value"
-        print(f"\n{path.relative_to(ROOT)}: {total} answers, {share}")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"\n{shown}: {total} answers, {share}")
         for slot, (r, w, n) in sorted(table.items()):
             print(f"  {slot:11} {n:>4}  {100 * r / n:5.1f} % right  {100 * w / n:5.1f} % wrong")
     return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +22,7 @@ from callbot.nlu import (
     normalise,
     wants_human,
 )
-from callbot.nlu.text import title_case
+from callbot.nlu.text import MarkedPattern, title_case, typed_plain, unglue
 
 VIETNAMESE_LETTERS = (
     "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
@@ -77,3 +80,69 @@ def test_extractors_never_crash(text: str) -> None:
         result = extract(text)
         assert result is None or 0.0 <= result.confidence <= 1.0
     assert isinstance(wants_human(text), bool)
+
+
+@pytest.mark.parametrize(
+    ("word", "words"),
+    [
+        ("quậnba", "quận ba"),
+        ("kếbên", "kế bên"),
+        ("khôngchín", "không chín"),
+        ("đứanhỏ", "đứa nhỏ"),
+        ("mộtngười", "một người"),
+        ("chínhai", "chín hai"),  # a digit word before "h": "chín hai", not "chí nhai"
+        ("benthanh", "ben thanh"),
+    ],
+)
+def test_two_syllables_run_together_are_split(word: str, words: str) -> None:
+    assert unglue(word) == words
+    assert normalise(f"ở {word} ạ") == f"ở {words} ạ"
+
+
+# Syllables with the longest initials, vowel groups and finals Vietnamese writes, and
+# loanwords a caller may type: each is one word.
+@pytest.mark.parametrize(
+    "word",
+    [
+        "nghiêng",
+        "khuỷu",
+        "giường",
+        "quyển",
+        "người",
+        "ngoằn",
+        "oách",
+        "chuyện",
+        "thuở",
+        "khuya",
+        "nguyễn",
+        "trưa",
+        "chừng",
+        "khuếch",
+        "ngoẹo",
+        "quạnh",
+        "zalo",
+        "covid",
+        "online",
+        "internet",
+        "facebook",
+    ],
+)
+def test_one_syllable_or_a_loanword_is_kept_whole(word: str) -> None:
+    assert unglue(word) == word
+
+
+@given(st.one_of(st.text(), viet_text))
+def test_unglue_only_inserts_one_space(word: str) -> None:
+    split = unglue(word)
+    if split != word:
+        assert split.count(" ") == word.count(" ") + 1
+        assert split.replace(" ", "") == word.replace(" ", "")
+
+
+def test_a_pattern_with_marks_reads_a_plain_text_through_its_twin() -> None:
+    pattern = MarkedPattern.of(re.compile(r"\bđể\s+tôi\s+đếm\b", re.IGNORECASE))
+    assert pattern.for_text("De toi dem coi").search("De toi dem coi")
+    assert pattern.for_text("Để tôi đếm coi").search("Để tôi đếm coi")
+    # A text with any mark is read with marks only: "de toi dem" there is other words.
+    assert not pattern.for_text("dể toi dem").search("dể toi dem")
+    assert typed_plain("Ba Nguoi") and not typed_plain("ba người")

@@ -156,3 +156,69 @@ def units_by_name() -> dict[str, AdminUnit]:
 def find_unit(name: str) -> AdminUnit | None:
     """The admin unit a canonical place name (the ``place`` slot's value) denotes."""
     return units_by_name().get(" ".join(name.split()).casefold())
+
+
+@dataclass(frozen=True)
+class LegacyWard:
+    """A named ward or commune of the city before 1 July 2025 ("Phường Bến Nghé")."""
+
+    name: str  # "Phường Bến Nghé"
+    district: str  # the 2021 district it lay in: "Quận 1"
+    current: tuple[str, ...]  # the 2025 ward(s) its territory went into
+
+
+@lru_cache(maxsize=1)
+def legacy_named_wards() -> dict[str, LegacyWard]:
+    """Folded short name ("ben nghe") → the pre-2025 ward of that name, for the names only
+    one district had: callers still say them, and the name alone then says the district.
+    Numbered wards ("Phường 12", in many districts) need their district and are left out,
+    as are names two districts shared ("Tân Phú" in Quận 7 and in Thủ Đức)."""
+    rows = _query(
+        "SELECT DISTINCT ward, wardShort, district, districtKey, wardKey "
+        "FROM admin_units_legacy WHERE provinceKey = ?",
+        HCMC_LEGACY,
+    )
+    by_name: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for r in rows:
+        if not r["wardShort"].removeprefix("Phường ").isdigit():
+            by_name[fold(r["wardShort"].lower())].append(r)
+    to_2025 = legacy_ward_to_2025()
+    return {
+        name: LegacyWard(
+            r["ward"], r["district"], to_2025.get((r["districtKey"], r["wardKey"]), ())
+        )
+        for name, (r, *others) in by_name.items()
+        if not others
+    }
+
+
+# The provinces merged into the city in 2025; their towns and districts (huyện, thị xã,
+# thành phố) were abolished with it.
+_MERGED_PROVINCES = ("tinhbinhduong", "tinhbariavungtau")
+
+
+@lru_cache(maxsize=1)
+def split_former_towns() -> frozenset[str]:
+    """Folded names of the merged provinces' former towns and districts whose territory went
+    into several 2025 units ("Dĩ An": Phường Dĩ An, Đông Hòa, Tân Đông Hiệp). Said without
+    a type word, such a name means the old town, which no one 2025 unit is, even where a
+    ward now bears its name; "Côn Đảo" (one unit before and after) is not among them."""
+    rows = _query(
+        "SELECT DISTINCT districtShort, districtKey, provinceKey FROM admin_units_legacy "
+        "WHERE provinceKey IN (?, ?)",
+        *_MERGED_PROVINCES,
+    )
+    units: dict[tuple[str, str], set[str]] = defaultdict(set)
+    not_divided, divided = _converter_hcmc()
+    for new_key, olds in not_divided.items():
+        for old in olds:
+            province, district, _ = old.split("_")
+            units[(province, district)].add(new_key)
+    for old, news in divided.items():
+        province, district, _ = old.split("_")
+        units[(province, district)].update(n["newWardKey"] for n in news)
+    return frozenset(
+        fold(r["districtShort"].lower())
+        for r in rows
+        if len(units.get((r["provinceKey"], r["districtKey"]), ())) > 1
+    )

@@ -12,12 +12,20 @@ from callbot.nlu.case_type_cues import (  # the table; its names are this module
     SUPPORT_POLICY,
     VULNERABLE,
 )
+from callbot.nlu.case_type_everyday import PAPERWORK, milk_for_a_baby
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
 from callbot.nlu.human_request import wants_human
-from callbot.nlu.keywords import score_cues
-from callbot.nlu.text import contains_phrase, fold, normalise, split_self_correction, word_set
+from callbot.nlu.keywords import CueHit, score_cues
+from callbot.nlu.text import (
+    contains_phrase,
+    fold,
+    normalise,
+    split_self_correction,
+    typed_plain,
+    word_set,
+)
 
 _PRIORITY = {SUPPORT_POLICY: 3, VULNERABLE: 2, ESSENTIALS: 1, OTHER: 0}
 _MIN_WORDS_FOR_OTHER = 3
@@ -35,6 +43,11 @@ _MIN_WORDS_FOR_WEAK_OTHER = 6
 _GENERIC = word_set(
     "tôi tui em mình con cháu chị anh cô chú bác ơi ạ dạ vâng cần xin muốn được nhờ hỗ trợ "
     "giúp đỡ với cho nhà gia đình khó khăn lắm quá hoàn cảnh đang rất thật sự là"
+    # Hardship in general words ("nói chung là khó khăn đủ bề", "khổ lắm", "vất vả đủ
+    # đường"): still no need named.
+    " nói chung đủ bề trăm mọi đường thứ khổ cực vất vả túng thiếu thốn thì cũng hết thôi"
+    # The hesitations, which normalise() drops only as written with their marks ("o", "um").
+    " ờ ơ ừm ưm"
 )
 _GENERIC_PLAIN = frozenset(fold(w) for w in _GENERIC)
 # A caller who needs nothing, or asks about the line itself ("hỏi chơi thôi", "tổng đài này
@@ -55,11 +68,23 @@ _NO_REQUEST = (
     "đường dây này",
     "số này của",
     "ai nghe máy",
+    # The choice left to the operator ("tùy chị", "anh thấy sao thì ghi vậy"): no request.
+    *(
+        phrase.format(you)
+        for you in ("chị", "anh", "em", "cô", "chú", "bác", "con", "cháu")
+        for phrase in ("tùy {}", "{} nghĩ sao", "{} thấy sao", "{} coi sao", "{} chọn giùm")
+    ),
 )
 _NO_REQUEST_FOLDED = tuple(fold(p) for p in _NO_REQUEST)
 # Question words that end a question asking about something, not for help.
-_ASKS = word_set("không hông hả hở vậy dzậy sao nào ai đâu chưa ạ chị anh em cô chú")
+_ASKS = word_set("không hông hả hở vậy dzậy sao nào ai đâu chưa gì nhiêu")
 _ASKS_FOLDED = frozenset(fold(w) for w in _ASKS)
+# The particles and the pronoun addressing the operator that may follow them ("… không
+# chị?", "… vậy ạ?"): not question words ("… lấn hẻm chị?" asks for something).
+_ADDRESS = word_set("ạ ơi nha nhé chị anh em cô chú bác con cháu")
+_ADDRESS_FOLDED = frozenset(fold(w) for w in _ADDRESS)
+# A question asking when, where or how much, wherever its question word is (folded).
+_WHEN_WHERE = ("may gio", "bao gio", "khi nao", "bao lau", "o dau", "cho nao", "bao nhieu")
 # "cái gì tui cũng cần hết", "đủ thứ": everything is no one need (folded).
 _EVERYTHING = re.compile(r"\b(?:cai|thu|mon|chuyen) gi\b.*\bcung\b|\bcan het\b|\bdu thu\b")
 # Three needs named with no main one ("gạo cũng hết, tiền hỗ trợ cũng chưa có, má tui cũng
@@ -100,12 +125,14 @@ def _extract(text: str) -> Extraction | None:
     if choice is not None:
         return Extraction(CASE_TYPES[choice - 1], 0.9, norm)
     toks = norm.split()
-    generic = _GENERIC_PLAIN if fold(norm) == norm else _GENERIC
+    generic = _GENERIC_PLAIN if typed_plain(norm) else _GENERIC
     if toks and all(t in generic for t in toks):
         return None
     if _EVERYTHING.search(fold(norm)):
         return None
-    hits = score_cues(norm, CUES, near=True)
+    hits = score_cues(milk_for_a_baby(norm), CUES, near=True)
+    if _only_the_way_to(norm, hits, 0.5 if typed_plain(norm) else 1.0):
+        del hits[OTHER]
     if max((h.score for h in hits.values()), default=0.0) <= _WEAK_HITS and wants_human(text):
         return None  # "cho tôi gặp người thật": no request said yet, the dialog hands over
     # (Asking is itself a weak "other" cue: "cho em hỏi tổng đài này của ai?".)
@@ -127,7 +154,7 @@ def _extract(text: str) -> Extraction | None:
     if best.score < 2.0 and not_an_answer_yet(norm):
         return None  # "khoan, để tôi hỏi vợ cái": the "hỏi" of a caller still thinking
     margin = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-    half = 0.5 if fold(norm) == norm else 1.0  # half a full cue, as typed
+    half = 0.5 if typed_plain(norm) else 1.0  # half a full cue, as typed
     named = [h for h in ranked if h.label in _NEEDS and h.score >= half]
     if len(named) >= len(_NEEDS) and margin < _MAIN_NEED_LEAD:
         return None
@@ -144,6 +171,25 @@ def _no_request(text: str) -> bool:
     folded = fold(norm)
     if any(contains_phrase(folded, p) for p in _NO_REQUEST_FOLDED):
         return True
-    last = norm.split()[-1:]
-    asks = text.rstrip().endswith("?") or " thế nào" in f" {norm}"
-    return asks and bool(last) and (last[0] in _ASKS or fold(last[0]) in _ASKS_FOLDED)
+    if not (text.rstrip().endswith("?") or " thế nào" in f" {norm}"):
+        return False
+    if any(contains_phrase(folded, q) for q in _WHEN_WHERE):
+        return True  # "tổng đài mấy giờ đóng cửa chị?"
+    toks = norm.split()
+    while toks and (toks[-1] in _ADDRESS or fold(toks[-1]) in _ADDRESS_FOLDED):
+        toks.pop()
+    last = toks[-1:]
+    return bool(last) and (last[0] in _ASKS or fold(last[0]) in _ASKS_FOLDED)
+
+
+_PAPERWORK = {OTHER: PAPERWORK}
+
+
+def _only_the_way_to(norm: str, hits: dict[str, CueHit], half: float) -> bool:
+    """Whether the "other" cues only say how to apply ("thủ tục", "giấy tờ gì") for a
+    benefit named in full: "thủ tục xin trợ cấp hộ nghèo" is the policy case."""
+    policy, other = hits.get(SUPPORT_POLICY), hits.get(OTHER)
+    if policy is None or other is None or policy.score < 2 * half:
+        return False
+    paperwork = score_cues(norm, _PAPERWORK).get(OTHER)
+    return paperwork is not None and paperwork.score >= other.score

@@ -6,6 +6,7 @@ adding a cue is a one-line change here and the rule stays short.
 
 from __future__ import annotations
 
+from callbot.nlu.case_type_everyday import ALLOWANCES, FRAUD, MILK
 from callbot.nlu.keywords import with_southern_forms
 
 ESSENTIALS = "essentials"  # food and essentials for self, family or neighbours
@@ -83,6 +84,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("nước uống", 2),
         ("nước để uống", 2),
         ("nước sạch", 1),
+        *MILK,  # "hết sữa", "sữa bột" (case_type_everyday.py)
     ),
     SUPPORT_POLICY: (
         ("tiền hỗ trợ", 2),
@@ -136,6 +138,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("để nhận", 1),
         ("không thấy về", 1),
         ("chưa thấy về", 1),
+        *ALLOWANCES,  # "tiền người khuyết tật", "tiền già" (case_type_everyday.py)
     ),
     VULNERABLE: (
         ("sống một mình", 2),
@@ -371,6 +374,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("bằng lái", 2),
         ("lừa đảo", 2),
         ("nợ lương", 2),
+        *FRAUD,  # "bị lừa", "bị giật" (case_type_everyday.py)
     ),
 }
 # The table as matched: Southern forms of its words too (keywords.with_southern_forms).

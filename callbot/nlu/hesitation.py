@@ -11,11 +11,11 @@ import re
 import unicodedata
 
 from callbot.nlu.text import (
+    MarkedPattern,
     fold,
     normalise,
     split_self_correction,
     split_taking_back,
-    without_marks,
 )
 
 # Written with their tone marks and matched that way (tones first); an answer typed without
@@ -90,8 +90,7 @@ _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)
 # Marks that drop what came before them without taking it back in words ("à mà thôi", "à
 # khoan"): the answer is withdrawn only where nothing, or a caller still thinking, follows
 # ("Cho tui... à mà thôi, không biết nữa", "Cho ba tui, à khoan, để tui hỏi ổng đã").
-_DROPPING = re.compile(r"\b(?:à|á|ờ|ơ|ủa)\s+(?:mà\s+thôi|khoan)\b")
-_DROPPING_UNMARKED = without_marks(_DROPPING)
+_DROPPING = MarkedPattern.of(re.compile(r"\b(?:à|á|ờ|ơ|ủa)\s+(?:mà\s+thôi|khoan)\b"))
 
 
 def not_an_answer_yet(norm: str) -> bool:
@@ -115,8 +114,7 @@ def withdrawn(text: str, *, digits: bool = False) -> bool:
     if corrected is not None and not_an_answer_yet(normalise(corrected[1])):
         return True
     lowered = unicodedata.normalize("NFC", text).lower()
-    dropping = _DROPPING_UNMARKED if fold(lowered) == lowered else _DROPPING
-    marks = list(dropping.finditer(lowered))
+    marks = list(_DROPPING.for_text(lowered).finditer(lowered))
     if marks:
         after = normalise(lowered[marks[-1].end() :])
         if not_an_answer_yet(after) if after else not digits:

@@ -10,43 +10,30 @@ from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import withdrawn
+from callbot.nlu.household_clauses import counted_aloud, restated_as_group, without_people_away
 from callbot.nlu.household_people import (
+    FIXED_COUNTS,
     GROUP_KIN,
     GROUP_WORDS,
     JOINERS,
     MAX_PEOPLE,
     PERSON_NOUNS,
     PRONOUNS,
+    living_with,
     names_in,
     others_joined,
     people_listed,
 )
 from callbot.nlu.numbers import NumberPhrase, counted_slips, find_numbers
-from callbot.nlu.text import fold, normalise, split_self_correction, without_marks, word_set
-
-# Phrases that are a count by themselves.
-_FIXED_COUNTS: tuple[tuple[str, int], ...] = (
-    ("song mot minh", 1),
-    ("o mot minh", 1),
-    ("co mot minh", 1),
-    ("chi co minh toi", 1),
-    ("chi minh toi", 1),
-    ("mot minh toi", 1),
-    ("mot minh", 1),
-    ("co minh toi", 1),
-    ("minh toi", 1),
-    ("minh tui", 1),
-    ("minh em", 1),
-    ("chi co toi", 1),
-    ("chi co tui", 1),
-    ("chi co em", 1),
-    ("chi co con", 1),
-    ("co minh tui", 1),
-    ("co minh em", 1),
-    ("co minh con", 1),
-    ("vo chong", 2),
-    ("hai vo chong", 2),
+from callbot.nlu.text import (
+    MarkedPattern,
+    fold,
+    normalise,
+    split_self_correction,
+    typed_plain,
+    word_set,
 )
+
 # Words that make "N người" a part of the household, not the whole ("hai người lớn").
 _PART_OF = word_set("lon gia nho tre")
 # A total said after a list: "… thêm đứa em gái nữa là bốn", "tổng cộng năm".
@@ -83,12 +70,13 @@ _LAST_PAUSE = re.compile(r"(?:\.\.\.|…|,|\.)\s*(?=[^,.…]*$)")
 
 # The caller counting aloud before the list ("để tui đếm coi", "để em tính xem đã"): no
 # part of the household, and no withdrawal either (the list follows it).
-_COUNTING_ALOUD = re.compile(
-    r"\b(?:để|đợi|chờ)\s+(?:(?:tui|tôi|em|con|mình|cháu)\s+)?(?:đếm|tính|coi|xem|nhẩm|nhớ|nghĩ)"
-    r"(?:\s+(?:coi|xem|lại|thử|đã|chút|cái|nè|nha|nghen|ha|hen|nhé))*\b",
-    re.IGNORECASE,
+_COUNTING_ALOUD = MarkedPattern.of(
+    re.compile(
+        r"\b(?:để|đợi|chờ)\s+(?:(?:tui|tôi|em|con|mình|cháu)\s+)?(?:đếm|tính|coi|xem|nhẩm|nhớ|nghĩ)"
+        r"(?:\s+(?:coi|xem|lại|thử|đã|chút|cái|nè|nha|nghen|ha|hen|nhé))*\b",
+        re.IGNORECASE,
+    )
 )
-_COUNTING_ALOUD_PLAIN = without_marks(_COUNTING_ALOUD)
 
 
 def extract_household(text: str) -> Extraction | None:
@@ -96,8 +84,7 @@ def extract_household(text: str) -> Extraction | None:
         return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
     text = counted_slips(text)
-    counting = _COUNTING_ALOUD_PLAIN if fold(text.lower()) == text.lower() else _COUNTING_ALOUD
-    text = counting.sub(" ", text)
+    text = _COUNTING_ALOUD.for_text(text).sub(" ", text)
     corrected = split_self_correction(text)
     if corrected is not None:
         regrouped = _group_corrected(*corrected)
@@ -106,10 +93,23 @@ def extract_household(text: str) -> Extraction | None:
         # "sáu người à không bảy người" is seven, not thirteen: the count after the
         # correction replaces the one before it ("bốn người, à không, năm, em quên…"),
         # also once the reason is given ("bốn, à không, ông nội mất rồi, còn ba thôi").
-        found = _remaining(corrected[1]) or _count(corrected[1]) or _leading_count(corrected[1])
+        # A count said alone first, then why ("mười hai, em quên hai đứa cháu"): the count.
+        first = re.split(r"[,.…]", corrected[1].strip(" ,.…"))[0]
+        found = (
+            _remaining(corrected[1])
+            or _bare(first)
+            or _count(corrected[1])
+            or _leading_count(corrected[1])
+        )
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
-    return _still(text) or _settled(text) or _final_count(text) or _count(text)
+    return (
+        _still(text)
+        or _settled(text)
+        or _final_count(text)
+        or restated_as_group(text)
+        or _count(text)
+    )
 
 
 def _remaining(text: str) -> Extraction | None:
@@ -117,7 +117,7 @@ def _remaining(text: str) -> Extraction | None:
     "còn hai mẹ con"), when it ends the answer. (Typed plain, "con" may also be a child,
     but not one followed by nothing but a count.)"""
     acc = normalise(text).split()
-    plain = fold(text.lower()) == text.lower()
+    plain = typed_plain(text)
     still = [i for i, t in enumerate(acc) if t == "còn" or (plain and t == "con")]
     for at in reversed(still):  # typed plain, the last "con" may be the "mẹ con" counted
         rest = [t for t in acc[at + 1 :] if fold(t) not in ("lai", "co")]
@@ -136,10 +136,15 @@ def _still(text: str) -> Extraction | None:
     if found is None:
         return None
     # The count said before it: the first number, so that "hai" of "còn hai mẹ con" is not.
-    said = [n.value for n in find_numbers(_fol(text)) if 0 < n.value <= MAX_PEOPLE]
-    if not said or said[0] <= int(found.value):
+    fol = _fol(text)
+    said = [n for n in find_numbers(fol) if 0 < n.value <= MAX_PEOPLE]
+    if not said or said[0].value <= int(found.value):
         return None
-    return Extraction(found.value, 0.8, found.heard)
+    # Why there are fewer must be said between ("…, mà ông nội mới mất, giờ còn bốn"):
+    # "năm người, còn hai" may as well be five with two of them away: ask again.
+    at = max(i for i, t in enumerate(fol) if t == "con")
+    reason = [t for t in fol[said[0].end : at] if t not in _AROUND_BARE and t != "nguoi"]
+    return Extraction(found.value, 0.8 if len(reason) >= 2 else 0.4, found.heard)
 
 
 def _group_corrected(before: str, after: str) -> Extraction | None:
@@ -242,12 +247,16 @@ def _leading_count(text: str) -> Extraction | None:
 
 
 def _count(text: str) -> Extraction | None:
+    text = without_people_away(text)
     norm = normalise(text)
     acc = norm.split()
     fol = [fold(t) for t in acc]
     folded_text = " ".join(fol)
     total, spans = 0, []
     numbers = find_numbers(fol)
+    aloud = counted_aloud(fol)
+    if aloud is not None:
+        return aloud
     # "năm sáu người": five or six, a guess the caller makes, not a count.
     for a, b in pairwise(numbers):
         group = fol[b.start] in GROUP_WORDS and fol[b.end : b.end + 1] == ["chau"]
@@ -265,13 +274,16 @@ def _count(text: str) -> Extraction | None:
     # "còn" between the people ("hai vợ chồng, còn ba đứa con") is "and", not a child ("con").
     listed_fol = [
         {"chỉ": "chỉ", "còn": "voi"}.get(t) or fold(t)
-        for t in normalise(text.replace(",", " với ")).split()
+        for t in normalise(re.sub(r",|\.\.\.|…", " với ", text)).split()
     ]
     listed_fol = [
         "chỉ" if t == "chi" and listed_fol[i + 1 : i + 2] == ["co"] else t  # "chi co": chỉ có
         for i, t in enumerate(listed_fol)
     ]
     listed = 0
+    living = living_with(fol)  # (read before pauses became "với": "ờ, …" is no "ở với")
+    if living is not None and not living[0]:  # "sống chung với ba má…": who follows
+        listed_fol = ["toi", "voi", *listed_fol[living[1] :]]  # and the caller
     if not any(_is_whole_count(fol, n) for n in numbers):
         listed = people_listed(listed_fol, find_numbers(listed_fol), names_in(text))
     if listed:
@@ -291,7 +303,7 @@ def _count(text: str) -> Extraction | None:
             total += phrase.value
             spans.append((phrase.start, phrase.end + 1))
     fixed = ""
-    for words, count in sorted(_FIXED_COUNTS, key=lambda wc: -len(wc[0])):
+    for words, count in sorted(FIXED_COUNTS, key=lambda wc: -len(wc[0])):
         if f" {words} " in f" {folded_text} ":
             # "vợ"/"chồng"/"mình" are not in PERSON_NOUNS, so "hai vợ chồng" is not also
             # counted as a numbered phrase.
@@ -300,6 +312,8 @@ def _count(text: str) -> Extraction | None:
     whole = any(_is_whole_count(fol, n) for n in numbers)
     if total and spans and not whole and others_joined(fol, spans):
         return None  # "tui với (a word not known) với hai đứa nhỏ": more than the two
+    if total and spans and living_with(fol) is not None:
+        total += 1  # "tôi nuôi ba đứa cháu": the groups counted, and the caller
     if total:
         heard = " ".join(acc[spans[0][0] : spans[-1][1]]) if spans else fixed
         return Extraction(str(total), 0.9 if spans else 0.8, heard)
@@ -340,8 +354,8 @@ def _stated_total(fol: list[str], numbers: list[NumberPhrase]) -> NumberPhrase |
     others = [n for n in whole if n != cued]
     if cued is not None and (not others or cued.value >= others[-1].value):
         return cued  # "… hai người bạn, tính luôn tôi là ba": the total said last
-    if len(whole) == 1 and len(numbers) > 1:
-        return whole[0]
+    if len(whole) == 1:
+        return whole[0]  # also beside people not counted ("tụi em ở năm người")
     if len(whole) > 1 and len({n.value for n in whole}) == 1:
         return whole[-1]  # "bảy người, đúng bảy người": said again to confirm it
     return None

@@ -18,6 +18,30 @@ PERSON_NOUNS = word_set("nguoi khau nhan thanh dua chau be con dua tre ong ba co
 # "ba mẹ con em" is three: a number before a pair of kin words names everyone in it.
 GROUP_WORDS = word_set("me bo ba cha ong anh chi ma tia")
 GROUP_KIN = word_set("con chau em")
+# Phrases that are a count by themselves.
+FIXED_COUNTS: tuple[tuple[str, int], ...] = (
+    ("song mot minh", 1),
+    ("o mot minh", 1),
+    ("co mot minh", 1),
+    ("chi co minh toi", 1),
+    ("chi minh toi", 1),
+    ("mot minh toi", 1),
+    ("mot minh", 1),
+    ("co minh toi", 1),
+    ("minh toi", 1),
+    ("minh tui", 1),
+    ("minh em", 1),
+    ("chi co toi", 1),
+    ("chi co tui", 1),
+    ("chi co em", 1),
+    ("chi co con", 1),
+    ("co minh tui", 1),
+    ("co minh em", 1),
+    ("co minh con", 1),
+    ("minh en", 1),  # Southern "mình ên": alone
+    ("vo chong", 2),
+    ("hai vo chong", 2),
+)
 # The words that join the people listed ("tui với má tui").
 JOINERS = word_set("voi va them")
 # The most people one household answer may count.
@@ -44,9 +68,10 @@ _KIN_COMPOUNDS = frozenset(
 # Words that describe the person or group just named ("ông bà nội", "đứa con gái", "hai
 # vợ chồng tui"): part of that unit, not another person.
 _DESCRIBING = word_set(
-    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut"
+    "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut cu nit"
 )
-_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ")
+# (and "vậy thôi", "vậy đó" that end a hesitant list)
+_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ vay")
 
 
 def names_in(text: str) -> frozenset[str]:
@@ -75,6 +100,8 @@ def people_listed(
         t = fol[i]
         if t == "con" and i + 1 in at:
             t = "voi"  # "…, con ba đứa nhỏ" typed plain: "còn" (and), not a child
+        if t == "do" and fol[i - 1 : i] == ["vay"]:
+            t = "vay"  # "vậy đó" ends the list ("đó" alone may be "dợ", vợ)
         if t in JOINERS or t in _LIST_FILLERS:
             fresh, i = fresh or t in JOINERS, i + 1
             continue
@@ -92,6 +119,11 @@ def people_listed(
             total, i = total + 1, i + 2  # "mẹ vợ", "con dâu": one person
         elif _pair_at(fol, i):
             total, i = total + 2, i + 2
+            if fol[i : i + 1] in (["chong"], ["vo"]) and fol[i - 2 : i] != ["vo", "chong"]:
+                i += 1  # "ba má chồng": the husband's parents, still two
+        elif t in ("con", "chau") and _owner_before(fol, i):
+            i += 1  # "nhà con có ba, má…": the caller calls themself "con" here
+            continue
         elif t in _ONE_PERSON:
             if t in PRONOUNS and (not fresh or _owner_before(fol, i)):
                 i += 1  # "con tui", "nhà em có…": whose, not who
@@ -100,9 +132,22 @@ def people_listed(
         else:
             return 0
         units, fresh = units + 1, False
+        if fol[i - 1] in _BY_BIRTH_ORDER and i in at and _birth_order(fol, at[i]):
+            i = at[i].end  # "anh hai", "chị Ba", "chú Tư": who they are, not how many
         while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
             i += 1
     return total if units >= 2 and total <= MAX_PEOPLE else 0
+
+
+# Southern families name siblings, uncles and aunts by birth order: "anh hai" is the eldest
+# brother, "cô Út" the youngest aunt.
+_BY_BIRTH_ORDER = word_set("anh chi co chu cau di thim bac")
+
+
+def _birth_order(fol: list[str], number: NumberPhrase) -> bool:
+    nxt = fol[number.end : number.end + 1]
+    one_word = number.end - number.start == 1
+    return one_word and 2 <= number.value <= 10 and not (nxt and nxt[0] in PERSON_NOUNS)
 
 
 def _owner_before(fol: list[str], i: int) -> bool:
@@ -123,3 +168,24 @@ def others_joined(fol: list[str], spans: list[tuple[int, int]]) -> bool:
         elif i not in inside and (t in PRONOUNS or t in _ONE_PERSON):
             return True
     return False
+
+
+# "ở với…", "sống chung với…", "nuôi…": the caller is one of the household though the answer
+# names only the others ("ở với con gái và con rể", "tôi nuôi ba đứa cháu").
+_LIVES_WITH = ("o voi", "song voi", "o chung voi", "song chung voi", "nuoi", "cham")
+
+
+def living_with(fol: list[str]) -> tuple[bool, int] | None:
+    """Where an answer that starts with a verb of living with or caring for others ("ở với
+    con gái", "tôi nuôi ba đứa cháu") names them: (whether a pronoun named the caller
+    first, the index after the verb); None for any other answer."""
+    start = 0
+    while start < len(fol) and fol[start] in ("da", "thi", "vang"):
+        start += 1
+    pronoun = start < len(fol) and fol[start] in PRONOUNS
+    at = start + pronoun
+    for verb in _LIVES_WITH:
+        words = verb.split()
+        if fol[at : at + len(words)] == words and at + len(words) < len(fol):
+            return pronoun, at + len(words)
+    return None

@@ -42,7 +42,8 @@ def _word_weight(heard: str, heard_folded: str, cue: str, cue_folded: str) -> fl
 
 # Southern forms of words the cue tables write the Northern way: "hông ai lo" is "không ai
 # lo", "hổng thấy dìa" is "không thấy về". Written once here, not as twin cues in every table.
-_SOUTHERN = {"không": ("hông", "hổng"), "về": ("dìa",), "vậy": ("dzậy", "dậy")}
+# "chưa lãnh tiền": Southern "lãnh" for "nhận" (receive).
+_SOUTHERN = {"không": ("hông", "hổng"), "về": ("dìa",), "vậy": ("dzậy", "dậy"), "nhận": ("lãnh",)}
 
 
 def with_southern_forms(

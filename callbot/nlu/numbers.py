@@ -318,7 +318,11 @@ def counted_slips(text: str) -> str:
     before a counter that ends the answer ("chính người") or after "mười" ("mười bố
     người"), so "bố tôi" and "chính người nhà tôi" stay words."""
     words = list(_WORD.finditer(text))
-    low = [m.group().lower() for m in words]
+    # "mừi ba người": a tone slip of "mười"/"mươi" (no word of its own), read as either.
+    low = [TEN_UNTONED if m.group().lower() in _TEN_SLIPS else m.group().lower() for m in words]
+    for i, w in enumerate(low[:-1]):  # typed plain, "mui" (mũi, mùi) before a digit word
+        if w == "mui" and low[i + 1] in DIGIT_WORDS:
+            low[i] = TEN_UNTONED
     for i, w in enumerate(low):
         if (
             w in _COUNTER_FORMS

@@ -31,7 +31,7 @@ from callbot.nlu.phone_corrections import (
     withdrawal,
     without_rejected,
 )
-from callbot.nlu.phone_words import digit_view
+from callbot.nlu.phone_words import SOUTHERN_ZERO, digit_view, spelled_repeats
 from callbot.nlu.text import tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
@@ -214,6 +214,7 @@ def extract_phone(text: str) -> Extraction | None:
     is whole, else the number before it with its last group replaced by the new one; if
     neither makes a valid number the answer is unclear, never the two stitched together.
     """
+    text = spelled_repeats(text)  # "hai số năm": 55
     withdrawn = withdrawal(text)
     if withdrawn is not None:
         # "…, à thôi, tôi không muốn để số": the number said is taken back; one said
@@ -269,14 +270,17 @@ def _replace_last_group(before: str, after: str) -> Extraction | None:
     if not groups or not new_phrases:
         return None
     said = "".join(p.digits for p in new_phrases)
-    digits = _national("".join(groups[:-1]) + said)
-    if not check_phone(digits).kind:
+    digits = _valid("".join(groups[:-1]) + said)
+    if not digits:
         # "không chín không một hai à không một ba bốn…": the caller went back a few digits
-        # and read on; the length a number has says where they went back to.
+        # and read on; the length a number has says where they went back to. They go back
+        # to the start of a group they said, never into one: "không hai tám, ba tám sáu, à
+        # quên, ba chín sáu, …" with a digit too many is no "02" and what follows.
         kept = "".join(groups)
         keep = (11 if kept.startswith("02") else 10) - len(said)
-        digits = kept[:keep] + said
-        if not 0 < keep <= len(kept) or not check_phone(digits).kind:
+        starts = {len("".join(groups[:k])) for k in range(len(groups) + 1)}
+        digits = _valid(kept[:keep] + said)
+        if not 0 < keep <= len(kept) or keep not in starts or not digits:
             return None
     # A guess at which group was corrected: the readback (digit by digit) is where the
     # caller confirms it.
@@ -321,8 +325,18 @@ def _extract(text: str) -> Extraction | None:
 
 def _extract_said(text: str) -> Extraction | None:
     raw = tokens(text)
-    pauses = _pauses(text)
-    folded, slips = digit_view(raw)
+    found = _read_digits(raw, _pauses(text), final_zero=True)
+    if (found is None or found.confidence < 0.5) and SOUTHERN_ZERO.intersection(raw):
+        # "… bốn năm sáu chín hông (chị)?": the caller asks back, and that "hông" is no
+        # eleventh digit. (A zero first: "… bốn năm sáu hông" may end on one.)
+        tagged = _read_digits(raw, _pauses(text), final_zero=False)
+        if tagged is not None and tagged.confidence >= 0.5:
+            return tagged
+    return found
+
+
+def _read_digits(raw: list[str], pauses: frozenset[int], *, final_zero: bool) -> Extraction | None:
+    folded, slips = digit_view(raw, final_zero=final_zero)
     best: Extraction | None = None
     for run in _runs(folded):
         result = _from_run(raw, run, [folded[i] for i in run], pauses, slips)

@@ -11,40 +11,44 @@ import re
 import unicodedata
 
 from callbot.nlu.numbers import DIGIT_WORDS, find_numbers, number_tokens
-from callbot.nlu.text import fold, split_self_correction, tokens, without_marks
+from callbot.nlu.text import MarkedPattern, fold, split_self_correction, tokens
 
 # Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
 # "à khoan, đó là số cũ, số mới là…". Typed plain, a lone "nham" may be "nhăm" (5).
-_PHONE_CORRECTION = re.compile(
-    r"(?:^|[,;.…])\s*(?:lộn|nhầm|sai)\s*(?=[,;.…])|\b(?:à|ờ|ấy)\s+khoan\b|\bsố\s+mới\s+(?:là\b)?"
-)
-_PHONE_CORRECTION_PLAIN = re.compile(
-    r"(?:^|[,;.…])\s*(?:lon|sai)\s*(?=[,;.…])|\b(?:a|o|ay)\s+khoan\b|\bso\s+moi\s+(?:la\b)?"
+_PHONE_CORRECTION = MarkedPattern(
+    re.compile(
+        r"(?:^|[,;.…])\s*(?:lộn|nhầm|sai)\s*(?=[,;.…])|\b(?:à|ờ|ấy)\s+khoan\b"
+        r"|\bsố\s+mới\s+(?:là\b)?"
+    ),
+    re.compile(
+        r"(?:^|[,;.…])\s*(?:lon|sai)\s*(?=[,;.…])|\b(?:a|o|ay)\s+khoan\b|\bso\s+moi\s+(?:la\b)?"
+    ),
 )
 # A number taken back: "à thôi, tôi không muốn để số", "mà thôi khỏi ghi".
-_WITHDRAWN = re.compile(
-    r"\bthôi\b,?\s*(?:khỏi|đừng|bỏ|(?:\w+\s+){0,2}không\s+(?:muốn|cho|để|cần|ghi))\b"
-    r"|\bkhông\s+(?:muốn|cần)\s+(?:để|cho|đưa|ghi)(?:\s+lại)?\s+số\b"
+_WITHDRAWN = MarkedPattern.of(
+    re.compile(
+        r"\bthôi\b,?\s*(?:khỏi|đừng|bỏ|(?:\w+\s+){0,2}không\s+(?:muốn|cho|để|cần|ghi))\b"
+        r"|\bkhông\s+(?:muốn|cần)\s+(?:để|cho|đưa|ghi)(?:\s+lại)?\s+số\b"
+    )
 )
-_WITHDRAWN_PLAIN = without_marks(_WITHDRAWN)
 
 
 def withdrawal(text: str) -> re.Match[str] | None:
     """The last place the caller takes the number back, or None."""
-    return _last(_WITHDRAWN, _WITHDRAWN_PLAIN, text)
+    return _last(_WITHDRAWN, text)
 
 
-def _last(marked: re.Pattern[str], plain: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _last(pattern: MarkedPattern, text: str) -> re.Match[str] | None:
     """The last match in the answer, lower-cased, with its marks or (typed plain) none."""
     low = unicodedata.normalize("NFC", text).lower()
-    found = list((plain if fold(low) == low else marked).finditer(low))
+    found = list(pattern.for_text(low).finditer(low))
     return found[-1] if found else None
 
 
 def correction(text: str) -> tuple[str, str] | None:
     """(before, after) the last self-correction, the general ones or a number's own."""
     general = split_self_correction(text, lone_no=False)
-    own = _last(_PHONE_CORRECTION, _PHONE_CORRECTION_PLAIN, text)
+    own = _last(_PHONE_CORRECTION, text)
     if own is None or (general is not None and len(general[0]) >= own.start()):
         return general
     low = unicodedata.normalize("NFC", text).lower()
@@ -76,22 +80,26 @@ def said_groups(text: str) -> list[str]:
 
 # The last digits named and said again after the number: "…, à số cuối là hai chớ không
 # phải một", "hai số cuối là ba bốn", "số chót không phải một mà là hai".
-_LAST_DIGITS = re.compile(
-    r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+(?:cuối|chót)"
-    r"(?:\s+cùng)?\b(?P<rest>.*)$"
+_LAST_DIGITS = MarkedPattern.of(
+    re.compile(
+        r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+(?:cuối|chót)"
+        r"(?:\s+cùng)?\b(?P<rest>.*)$"
+    )
 )
-_LAST_DIGITS_PLAIN = without_marks(_LAST_DIGITS)
 # What the new digits are said between: "là"/"thành" before them, and the ones rejected
 # after "chứ (không phải)"; or rejected first: "không phải một mà là hai".
-_NEW_DIGITS = re.compile(
-    r"^[\s,]*(?:(?:(?:là|phải|đổi|sửa|thành|lại)\s+)*)(?P<new>.*?)"
-    r"(?:[\s,]*\b(?:chứ|chớ|(?:không|hông|hổng)\s+phải)\b.*)?[\s,.!?…]*$"
+_NEW_DIGITS = MarkedPattern.of(
+    re.compile(
+        r"^[\s,]*(?:(?:(?:là|phải|đổi|sửa|thành|lại)\s+)*)(?P<new>.*?)"
+        r"(?:[\s,]*\b(?:chứ|chớ|(?:không|hông|hổng)\s+phải)\b.*)?[\s,.!?…]*$"
+    )
 )
-_REJECTED_FIRST = re.compile(
-    r"^[\s,]*(?:là\s+)?(?:không|hông|hổng)\s+phải\b.*?\bmà\s+(?:là\s+)?(?P<new>.*?)[\s,.!?…]*$"
+_REJECTED_FIRST = MarkedPattern.of(
+    re.compile(
+        r"^[\s,]*(?:là\s+)?(?:không|hông|hổng)\s+phải\b.*?\bmà\s+(?:là\s+)?(?P<new>.*?)"
+        r"[\s,.!?…]*$"
+    )
 )
-_NEW_DIGITS_PLAIN = without_marks(_NEW_DIGITS)
-_REJECTED_FIRST_PLAIN = without_marks(_REJECTED_FIRST)
 # Words that may sit around the digits said again ("là số hai nha", "hai mới đúng").
 _AROUND_DIGITS = frozenset({"so", "con", "nha", "nhe", "nghen", "ne", "a", "do", "moi", "dung"})
 _COUNTS = {"hai": 2, "ba": 3, "bon": 4, "2": 2, "3": 3, "4": 4}
@@ -102,14 +110,13 @@ def last_digits_fix(text: str) -> tuple[str, str, int] | None:
     the caller names the last digits to change after the number, or None. The count is
     the one said ("hai số cuối"), else as many digits as said again."""
     low = unicodedata.normalize("NFC", text).lower()
-    plain = fold(low) == low
-    found = list((_LAST_DIGITS_PLAIN if plain else _LAST_DIGITS).finditer(low))
+    found = list(_LAST_DIGITS.for_text(low).finditer(low))
     if not found:
         return None
     mark = found[-1]
     rest = mark.group("rest")
-    first = (_REJECTED_FIRST_PLAIN if plain else _REJECTED_FIRST).match(rest)
-    said = (first or (_NEW_DIGITS_PLAIN if plain else _NEW_DIGITS).match(rest)).group("new")
+    first = _REJECTED_FIRST.for_text(low).match(rest)
+    said = (first or _NEW_DIGITS.for_text(low).match(rest)).group("new")
     words = [w for w in number_tokens(tokens(said)) if w not in _AROUND_DIGITS]
     # Only digits may be said again: "số cuối là số cũ" names no digit.
     if not words or any(w not in DIGIT_WORDS and not w.isdigit() for w in words):

@@ -2,10 +2,14 @@
 
 Besides the digit words, a recogniser writes words one sound off a digit ("chính", "mộ")
 and the Southern "không" ("hông", "hổng"); each is read as a digit only where the digits
-around it say so. phone.py reads the number from the digits this gives.
+around it say so; a digit said with its count ("hai số năm") is written out as the digits
+it stands for. phone.py reads the number from the digits this gives.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 from callbot.nlu.numbers import (
     DIGIT_SLIPS,
@@ -18,16 +22,37 @@ from callbot.nlu.numbers import (
     SCALES,
     number_tokens,
 )
-from callbot.nlu.text import fold_word
+from callbot.nlu.text import MarkedPattern, fold_word
+
+# "hai số năm" (55), "ba con tám" (888), "bốn số không" (0000): a digit said with how many
+# times it comes, as callers read a run of one digit. Only counts of 2–4, and only a digit
+# right after "số"/"con"/"chữ": "hai số cuối là…" names the last digits (phone_corrections).
+_REPEATED = MarkedPattern.of(
+    re.compile(
+        r"\b(?P<count>hai|ba|bốn|[234])\s+(?:con\s+(?:số\s+)?|chữ\s+(?:số\s+)?|số\s+)"
+        r"(?P<digit>không|một|hai|ba|bốn|năm|sáu|bảy|bẩy|tám|chín|\d)\b"
+    )
+)
+_COUNTS = {"hai": 2, "ba": 3, "bốn": 4, "bon": 4, "2": 2, "3": 3, "4": 4}
 
 
-def digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
+def spelled_repeats(text: str) -> str:
+    """The answer with each "hai số năm" written out as the digits it says ("năm năm")."""
+    low = unicodedata.normalize("NFC", text).lower()
+    pattern = _REPEATED.for_text(low)
+    if pattern.search(low) is None:
+        return text
+    return pattern.sub(lambda m: " ".join([m.group("digit")] * _COUNTS[m.group("count")]), low)
+
+
+def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], frozenset[int]]:
     """The folded tokens to read digits from, and which of them were slips taken as digits.
 
     A word heard one sound off a digit ("chính", "mộ", "bả") is a digit only between two
     digits (or after one, ending the answer): "không chính tám" is 098, but "số của bả là
     không…" starts at "không". A group opened by "linh"/"lẻ" is a zero and a digit
-    ("không bảy không, linh hai…": 070 02…), as after "trăm"."""
+    ("không bảy không, linh hai…": 070 02…), as after "trăm". ``final_zero``: a Southern
+    "hông" after the last digit is a zero too (else the question tag "… chín hông?")."""
     folded = number_tokens(raw)
     plain = all(fold_word(w) == w for w in raw)
 
@@ -38,7 +63,7 @@ def digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
 
     kinds = [kind(w, f) for w, f in zip(raw, folded, strict=True)]
     out, slips = list(folded), set()
-    _southern_zeros(raw, kinds, out)
+    _southern_zeros(raw, kinds, out, final=final_zero)
     for i, k in enumerate(kinds):
         if k != "slip":
             continue
@@ -60,25 +85,27 @@ def digit_view(raw: list[str]) -> tuple[list[str], frozenset[int]]:
 # The Southern "không" ("hông", "hổng"; "hong" typed plain): a zero only in a chain of
 # them next to a digit ("hông chín hông", "hông hông, hai mốt"), so "hông có số", "hông
 # nhớ" stay a "no".
-_SOUTHERN_ZERO = frozenset({"hông", "hổng", "hong"})
+SOUTHERN_ZERO = frozenset({"hông", "hổng", "hong"})
 
 
-def _southern_zeros(raw: list[str], kinds: list[str], out: list[str]) -> None:
-    """Read each Southern "không" beside a digit as the digit zero, in place."""
+def _southern_zeros(raw: list[str], kinds: list[str], out: list[str], *, final: bool) -> None:
+    """Read each Southern "không" beside a digit as the digit zero, in place; ``final``:
+    also a chain that no digit follows, which may be the question tag "… hông?"."""
     i = 0
     while i < len(raw):
-        if raw[i] not in _SOUTHERN_ZERO or kinds[i] == "digit":
+        if raw[i] not in SOUTHERN_ZERO or kinds[i] == "digit":
             i += 1
             continue
         j = i
-        while j < len(raw) and raw[j] in _SOUTHERN_ZERO and kinds[j] != "digit":
+        while j < len(raw) and raw[j] in SOUTHERN_ZERO and kinds[j] != "digit":
             j += 1
         # (A slip beside it counts: "hông chính hông" is 090, and the slip itself is read
         # as a digit only if its other neighbour is one too.)
         beside = (i > 0 and kinds[i - 1] in ("digit", "slip")) or (
             j < len(raw) and kinds[j] in ("digit", "slip")
         )
-        if beside:
+        last = not any(k in ("digit", "slip") for k in kinds[j:])
+        if beside and (final or not last):
             for k in range(i, j):
                 kinds[k], out[k] = "digit", "khong"
         i = j

@@ -8,30 +8,50 @@ then match the words after it against that scheme's names, exactly (diacritics k
 folded) and then fuzzily. Without a type word we match names anywhere in the utterance, and
 a name that is both an old district and a new ward is returned as the district (the larger
 area, correct under either reading) with the ward as an alternative and lower confidence.
-The names' index and the match itself are place_names.py.
+The names' index and the match itself are place_names.py; what a place is, and the
+pre-2025 wards, place_units.py; well-known areas, place_landmarks.py; what the words around
+the places say of them, place_context.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from itertools import pairwise
 
 from callbot.nlu.admin_units import (
     SCHEME_DISTRICT_2021,
     SCHEME_WARD_2025,
-    AdminUnit,
-    district_2021_to_wards_2025,
     districts_2021,
-    legacy_ward_to_2025,
+    split_former_towns,
     wards_2025,
 )
-from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import withdrawn
-from callbot.nlu.numbers import number_to_words, parse_number_at
+from callbot.nlu.numbers import (
+    DIGIT_SLIPS,
+    DIGIT_SLIPS_PLAIN,
+    NUMBER_WORDS,
+    TEN_UNTONED,
+    number_to_words,
+    number_tokens,
+    parse_number_at,
+)
+from callbot.nlu.place_context import alternatives_between, number_offered_after, only_near
+from callbot.nlu.place_landmarks import landmark_at
 from callbot.nlu.place_names import district_index, match_name, ward_index
-from callbot.nlu.text import fold, normalise, split_self_correction
+from callbot.nlu.place_units import (
+    THU_DUC_CITY,
+    Place,
+    PlaceExtraction,
+    district_by_name,
+    legacy_place,
+    legacy_ward_at,
+    numbered_districts,
+    place_of,
+    resolve_legacy_ward,
+    with_alternatives,
+)
+from callbot.nlu.text import fold, normalise, split_self_correction, word_set
 
-THU_DUC_CITY = "Thành phố Thủ Đức"
 # Districts merged into TP. Thủ Đức in 2021; callers still say them.
 _FORMER_THU_DUC = {2: "Quận 2", 9: "Quận 9"}
 # Old ordinal names of the numbered districts ("quận nhất", Southern "quận nhứt").
@@ -56,41 +76,12 @@ _NEEDS_TYPE_WORD = frozenset({"sai gon", "binh duong", "vung tau", "ba ria", "ho
 _CITY_NAMES = ("ho chi minh", "hcm", "sai gon")
 _FUZZY_CUTOFF_TYPED = 78.0
 _FUZZY_CUTOFF_BARE = 80.0
-
-
-@dataclass(frozen=True)
-class Place:
-    scheme: str  # "district_2021" or "ward_2025"
-    name: str  # canonical full name: "Quận 1", "Thành phố Thủ Đức", "Phường Bến Thành"
-    unit_type: str  # "Quận", "Huyện", "Thành phố", "Phường", "Xã", "Đặc khu"
-    code: str  # national statistics code of the unit
-    # The 2025 unit(s) the place is today: the ward itself, or every ward a district became.
-    current: tuple[str, ...]
-    former: str = ""  # the older name the caller used: "Quận 2", "Phường 12, Quận Gò Vấp"
-    # Other units the same words could mean (a district and a ward with one name).
-    alternatives: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PlaceExtraction(Extraction):
-    place: Place = field(kw_only=True)
-
-
-def _place_of(unit: AdminUnit, former: str = "") -> Place:
-    if unit.scheme == SCHEME_DISTRICT_2021:
-        current = district_2021_to_wards_2025().get(unit.name, ())
-    else:
-        current = (unit.name,)
-    return Place(unit.scheme, unit.name, unit.unit_type, unit.code, current, former)
-
-
-@lru_cache(maxsize=1)
-def _numbered_districts() -> dict[int, AdminUnit]:
-    return {int(u.short): u for u in districts_2021() if u.short.isdigit()}
-
-
-def _district_by_name(name: str) -> AdminUnit:
-    return next(u for u in districts_2021() if u.name == name)
+# Folded words that may follow a district's number and end the answer ("quận sáo đó chị").
+_AFTER_NUMBER = word_set("a nha nhe do chi anh em co chu bac ne hen nghen luon ha")
+# A number word heard one sound off after "quận" ("quận sáo"), a landmark for its district.
+_SLIPPED_CONFIDENCE = 0.8
+_LANDMARK_CONFIDENCE = 0.85
+_EXACT = 0.9  # what place_names gives a name matched exactly, folded or not
 
 
 @dataclass(frozen=True)
@@ -100,6 +91,7 @@ class _Mention:
     start: int
     end: int
     typed: bool
+    landmark: bool = False
 
 
 def _type_word_at(fol: list[str], i: int) -> tuple[str, int] | None:
@@ -117,21 +109,47 @@ def _city_length(fol: list[str], i: int, *, ward_follows: bool = False) -> int:
     return next((len(c.split()) for c in cities if rest.startswith(c + " ")), 0)
 
 
-def _numbered_district(fol: list[str], i: int) -> tuple[Place, int] | None:
-    """ "quận 3", "quận ba", "quận mười hai", "quận nhất", "quận 2" (now TP. Thủ Đức)."""
+def _number_words(acc: list[str], fol: list[str], i: int) -> tuple[list[str], int | None]:
+    """The folded words after "quận" to read its number from, and where a digit word heard
+    one sound off was read as the digit (None if nowhere). "mừi" (no word of its own) is
+    "mười"; "sáo", "bải", "mộ" ("quận sáo", "quận mười mộ", "quan sao" typed plain) are
+    words of their own, so a digit only as the last word of the number ending the answer:
+    "quận chính là…" says no number, nor "quận hay…", the "or" of a caller still choosing."""
+    view = [n if n == TEN_UNTONED else f for n, f in zip(number_tokens(acc), fol, strict=True)]
+    end = len(fol)
+    while end > i and fol[end - 1] in _AFTER_NUMBER:
+        end -= 1
+    k = end - 1
+    if k < i or fol[k] == "hay" or (k > i and view[k - 1] not in NUMBER_WORDS):
+        return view, None
+    plain = all(a == f for a, f in zip(acc, fol, strict=True))
+    word = DIGIT_SLIPS.get(acc[k]) or (DIGIT_SLIPS_PLAIN.get(fol[k]) if plain else None)
+    if word is None:
+        return view, None
+    view[k] = word
+    return view, k
+
+
+def _numbered_district(acc: list[str], fol: list[str], i: int) -> tuple[Place, int, float] | None:
+    """ "quận 3", "quận ba", "quận mười hai", "quận nhất", "quận 2" (now TP. Thủ Đức),
+    "quận sáo" (a slip of "sáu") → (place, end, confidence)."""
     if i >= len(fol):
         return None
+    confidence = 0.95
+    view, slip = _number_words(acc, fol, i)
     if fol[i] in _ORDINALS:
         number, end = _ORDINALS[fol[i]], i + 1
-    else:
-        phrase = parse_number_at(fol, i)
-        if phrase is None:
-            return None
+    elif (phrase := parse_number_at(view, i)) is not None:
         number, end = phrase.value, phrase.end
+        if slip is not None and slip < end:
+            confidence = _SLIPPED_CONFIDENCE
+    else:
+        return None
     if number in _FORMER_THU_DUC:
-        return _place_of(_district_by_name(THU_DUC_CITY), former=_FORMER_THU_DUC[number]), end
-    unit = _numbered_districts().get(number)
-    return (_place_of(unit), end) if unit else None
+        place = place_of(district_by_name(THU_DUC_CITY), former=_FORMER_THU_DUC[number])
+        return place, end, confidence
+    unit = numbered_districts().get(number)
+    return (place_of(unit), end, confidence) if unit else None
 
 
 def _legacy_numbered_ward(fol: list[str], i: int) -> tuple[int, int] | None:
@@ -140,12 +158,6 @@ def _legacy_numbered_ward(fol: list[str], i: int) -> tuple[int, int] | None:
     if phrase is None or not 1 <= phrase.value <= 30:
         return None
     return phrase.value, phrase.end
-
-
-def _with_alternatives(units: tuple[AdminUnit, ...], former: str = "") -> Place:
-    place = _place_of(units[0], former)
-    others = tuple(u.name for u in units[1:])
-    return Place(**{**place.__dict__, "alternatives": others}) if others else place
 
 
 def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | None, int]:
@@ -158,27 +170,37 @@ def _typed_mention(acc: list[str], fol: list[str], i: int) -> tuple[_Mention | N
     if city:
         return None, j + city
     if scheme == SCHEME_DISTRICT_2021 and fol[i] in ("quan", "q"):
-        numbered = _numbered_district(fol, j)
+        numbered = _numbered_district(acc, fol, j)
         if numbered is not None:
-            place, end = numbered
-            return _Mention(place, 0.95, i, end, True), end
+            place, end, confidence = numbered
+            return _Mention(place, confidence, i, end, True), end
     primary, secondary = (
         (district_index(), ward_index())
         if scheme == SCHEME_DISTRICT_2021
         else (ward_index(), district_index())
     )
+    if scheme == SCHEME_WARD_2025 and (legacy := legacy_ward_at(fol, j)) is not None:
+        # "phường Bến Nghé", "xã Phú Mỹ Hưng": a ward's name before 2025, unless a 2025
+        # ward has that name (or a longer one there), which the caller more likely means.
+        ward, end = legacy
+        exact = match_name(acc, fol, j, primary, None)
+        if exact is None or exact[2] < end:
+            return _Mention(legacy_place(ward), _EXACT, i, end, True), end
     hit = match_name(acc, fol, j, primary, _FUZZY_CUTOFF_TYPED, sound=True)
     if hit is not None:
         units, confidence, end = hit
         former = ""
         if units[0].name == THU_DUC_CITY and fol[i] == "quan":
             former = "Quận Thủ Đức"
-        return _Mention(_with_alternatives(units, former), confidence, i, end, True), end
-    # A wrong type word ("quận Bến Thành") still names the place, with less certainty.
+        return _Mention(with_alternatives(units, former), confidence, i, end, True), end
+    # A wrong type word ("quận Bến Thành") still names the place, with less certainty;
+    # "thành phố Thuận An" is the former town, which is no one ward now.
     hit = match_name(acc, fol, j, secondary, None)
-    if hit is not None:
+    if hit is not None and not (
+        scheme == SCHEME_DISTRICT_2021 and fold(hit[0][0].short.lower()) in split_former_towns()
+    ):
         units, confidence, end = hit
-        return _Mention(_with_alternatives(units), confidence - 0.2, i, end, True), end
+        return _Mention(with_alternatives(units), confidence - 0.2, i, end, True), end
     return None, j
 
 
@@ -191,7 +213,15 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
         if skip:
             i += max(1, int(skip))
             continue
+        landmark = landmark_at(fol, i)
+        if landmark is not None:
+            # "khu Phú Mỹ Hưng": the area, not the ward "Phú Mỹ" its first words name.
+            place = place_of(district_by_name(landmark[0]))
+            mentions.append(_Mention(place, _LANDMARK_CONFIDENCE, i, landmark[1], False, True))
+            i = landmark[1]
+            continue
         best: _Mention | None = None
+        exact = False
         for index in (district_index(), ward_index()):
             # Bare, only the few district names are matched by sound (and a ward named
             # like the district heard): the wards' names share syllables with everyday
@@ -203,13 +233,18 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
             units, confidence, end = hit
             if fold(" ".join(fol[i:end])) in _NEEDS_TYPE_WORD or (end - i < 2 and confidence < 0.9):
                 continue
+            if index is ward_index() and fold(units[0].short.lower()) in split_former_towns():
+                continue  # "tui ở Dĩ An": the former town, which several wards now share
+            exact = exact or confidence >= _EXACT
             if best is None or end > best.end:
-                best = _Mention(_with_alternatives(units), confidence - 0.05, i, end, False)
+                best = _Mention(with_alternatives(units), confidence - 0.05, i, end, False)
             elif end == best.end:
                 # Same words name a district and a ward: keep the district, note the ward.
                 names = (*best.place.alternatives, *(u.name for u in units))
                 place = Place(**{**best.place.__dict__, "alternatives": names})
                 best = _Mention(place, min(best.confidence, confidence) - 0.15, i, end, False)
+        if best is not None and not exact and _exact_inside(acc, fol, i + 1, best.end):
+            best = None  # "giáp ranh Bình Chánh": "ranh bình" is no fuzzy "Tân Bình"
         if best is not None and not any(k in taken for k in range(best.start, best.end)):
             mentions.append(best)
             i = best.end
@@ -218,15 +253,13 @@ def _bare_mentions(acc: list[str], fol: list[str], taken: set[int]) -> list[_Men
     return mentions
 
 
-def _resolve_legacy_ward(number: int, district: Place) -> Place | None:
-    district_key = "".join(c for c in fold(district.name.lower()) if c.isalnum())
-    wards = legacy_ward_to_2025().get((district_key, f"phuong{number}"))
-    if not wards:
-        return None
-    former = f"Phường {number}, {district.name}"
-    unit = next(u for u in wards_2025() if u.name == wards[0])
-    place = _place_of(unit, former)
-    return Place(**{**place.__dict__, "alternatives": wards[1:]}) if len(wards) > 1 else place
+def _exact_inside(acc: list[str], fol: list[str], start: int, end: int) -> bool:
+    """Whether a name (a unit's or a landmark's) starts, exactly, between start and end."""
+    return any(
+        landmark_at(fol, k) is not None
+        or any(match_name(acc, fol, k, index, None) for index in (district_index(), ward_index()))
+        for k in range(start, end)
+    )
 
 
 def find_places(text: str) -> list[_Mention]:
@@ -250,11 +283,14 @@ def find_places(text: str) -> list[_Mention]:
     districts = [m for m in mentions if m.place.scheme == SCHEME_DISTRICT_2021]
     for number, start, end in legacy_wards:
         for d in districts:
-            place = _resolve_legacy_ward(number, d.place)
+            place = resolve_legacy_ward(number, d.place)
             if place is not None:
                 mentions.append(_Mention(place, min(0.9, d.confidence), start, end, True))
                 break
-    return sorted(mentions, key=lambda m: m.start)
+    # "Dĩ An, Bình Dương, sát ranh Thủ Đức": a unit the caller lives next to, not in. (A
+    # landmark is a point or an area, and "gần ngã tư Hàng Xanh" is in its district.)
+    kept = (m for m in mentions if m.landmark or not only_near(fol, m.start))
+    return sorted(kept, key=lambda m: m.start)
 
 
 def _choose(mentions: list[_Mention]) -> _Mention:
@@ -274,18 +310,33 @@ def _choose(mentions: list[_Mention]) -> _Mention:
 def extract_place(text: str) -> PlaceExtraction | None:
     if withdrawn(text):
         return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
-    corrected = split_self_correction(text)
-    if corrected is not None and corrected[1].strip(" ,.…"):
+    said = text
+    while (corrected := split_self_correction(said)) is not None:
         # "Quận tám, à không, quận sáu": the place the caller settled on.
-        found = _extract_place(corrected[1])
+        found = _extract_place(corrected[1]) if corrected[1].strip(" ,.…") else None
         if found is not None:
             return found
+        # "Quận 3, à không, quận 1, em nói lộn á": a mark with no place after it says the
+        # caller misspoke before it, where an earlier correction may be.
+        said = corrected[0]
     return _extract_place(text)
+
+
+def _undecided(text: str, mentions: list[_Mention]) -> bool:
+    """Two places offered as alternatives ("quận 3 hay quận 10 gì đó", "quận 3 hay 10"),
+    other than a ward and the district it lies in."""
+    fol = [fold(t) for t in normalise(text).split()]
+    for a, b in pairwise(mentions):
+        same = a.place.name == b.place.name
+        inside = a.place.name in b.place.current or b.place.name in a.place.current
+        if not (same or inside) and alternatives_between(fol, a.end, b.start):
+            return True
+    return any(m.typed and number_offered_after(fol, m.end) for m in mentions)
 
 
 def _extract_place(text: str) -> PlaceExtraction | None:
     mentions = find_places(text)
-    if not mentions:
+    if not mentions or _undecided(text, mentions):
         return None
     best = _choose(mentions)
     heard = " ".join(normalise(text).split()[best.start : best.end])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from callbot.nlu.subject_ties import NEIGHBOUR_TIES, OTHER_TIES
+
 SELF = "self"
 FAMILY = "family"
 NEIGHBOUR = "neighbour"
@@ -247,6 +249,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("trong ngõ", 2),
         ("sát bên", 3),  # Southern "right next door"
         ("nhà sát", 3),
+        *NEIGHBOUR_TIES,  # the residents' group: "tổ trưởng tổ dân phố" (subject_ties.py)
     ),
     OTHER: (
         ("người khác", 3),
@@ -326,6 +329,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("hông quen", 3),
         ("vỉa hè", 2),
         ("lề đường", 2),
+        *OTHER_TIES,  # tenants, roommates: "cho anh thuê nhà", "bạn cùng phòng"
     ),
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 # Anything that is not a letter, a digit or a space becomes a space. Slashes survive when a
@@ -62,13 +63,37 @@ _LONE_NO = re.compile(r"(?:\.\.\.|…|,)\s*(?:không|hông|hổng)\s*(?:\.\.\.|�
 def without_marks(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """The same pattern for text typed without tone marks ("nam nguoi, a khong, sau")."""
     plain = unicodedata.normalize("NFD", pattern.pattern.replace("đ", "d"))
-    return re.compile("".join(c for c in plain if not unicodedata.combining(c)), re.UNICODE)
+    return re.compile("".join(c for c in plain if not unicodedata.combining(c)), pattern.flags)
 
 
-_SELF_CORRECTION_UNMARKED = without_marks(_SELF_CORRECTION)
+def typed_plain(text: str) -> bool:
+    """Whether a text carries no tone mark at all (typed plain, or a recogniser's folded
+    form). Only then may a word written without marks stand for the marked one: in a text
+    with marks, "tam" is not "tám" ("tầm", about)."""
+    low = text.lower()
+    return fold(low) == low
+
+
+@dataclass(frozen=True)
+class MarkedPattern:
+    """A pattern written with tone marks, and its twin for a text typed without any."""
+
+    marked: re.Pattern[str]
+    plain: re.Pattern[str]
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str]) -> MarkedPattern:
+        return cls(pattern, without_marks(pattern))
+
+    def for_text(self, text: str) -> re.Pattern[str]:
+        """The twin that reads this text: plain only for a text without any mark."""
+        return self.plain if typed_plain(text) else self.marked
+
+
+_SELF_CORRECTION_TWINS = MarkedPattern.of(_SELF_CORRECTION)
 _PLAIN_ZERO = re.compile(r"\w+\s+khong")
-_LONE_NO_UNMARKED = without_marks(_LONE_NO)
-_TAKING_BACK_UNMARKED = without_marks(_TAKING_BACK)
+_LONE_NO_TWINS = MarkedPattern.of(_LONE_NO)
+_TAKING_BACK_TWINS = MarkedPattern.of(_TAKING_BACK)
 
 
 def split_self_correction(
@@ -79,16 +104,15 @@ def split_self_correction(
     where it may be a zero, nor then "a khong" typed plain: "ạ, không chín…");
     ``unmarked``: so do the marks typed without tones, in a text typed without any."""
     text = unicodedata.normalize("NFC", text).lower()
-    plain = unmarked and fold(text) == text
-    patterns = (
-        (_SELF_CORRECTION_UNMARKED, _LONE_NO_UNMARKED) if plain else (_SELF_CORRECTION, _LONE_NO)
-    )
-    marks = list(patterns[0].finditer(text))
+    plain = unmarked and typed_plain(text)
+    twins = (_SELF_CORRECTION_TWINS, _LONE_NO_TWINS)
+    marks = list((twins[0].plain if plain else twins[0].marked).finditer(text))
     if plain and not lone_no:
         # Digits: "a khong" typed plain may be "ạ, không…", a zero after a polite particle.
         marks = [m for m in marks if not _PLAIN_ZERO.fullmatch(m.group())]
     if lone_no:
-        marks = sorted(marks + list(patterns[1].finditer(text)), key=lambda m: m.start())
+        lone = twins[1].plain if plain else twins[1].marked
+        marks = sorted(marks + list(lone.finditer(text)), key=lambda m: m.start())
     if not marks:
         return None
     return text[: marks[-1].start()], text[marks[-1].end() :]
@@ -99,12 +123,11 @@ def split_taking_back(text: str, *, lone_no: bool = True) -> tuple[str, str] | N
     thôi", "ờ mà không", a lone "không" between pauses), rather than only restating it
     ("để tôi đếm lại"), or None."""
     text = unicodedata.normalize("NFC", text).lower()
-    plain = fold(text) == text
-    marks = list((_SELF_CORRECTION_UNMARKED if plain else _SELF_CORRECTION).finditer(text))
-    taking_back = _TAKING_BACK_UNMARKED if plain else _TAKING_BACK
+    marks = list(_SELF_CORRECTION_TWINS.for_text(text).finditer(text))
+    taking_back = _TAKING_BACK_TWINS.for_text(text)
     marks = [m for m in marks if taking_back.match(m.group())]
     if lone_no:
-        marks += list((_LONE_NO_UNMARKED if plain else _LONE_NO).finditer(text))
+        marks += list(_LONE_NO_TWINS.for_text(text).finditer(text))
     if not marks:
         return None
     last = max(marks, key=lambda m: m.start())
@@ -122,13 +145,48 @@ def _ascii_digits(text: str) -> str:
 
 
 def normalise(text: str, *, keep_slash: bool = False) -> str:
-    """Lower case, NFC, punctuation to spaces, letters split from digits, hesitations dropped."""
+    """Lower case, NFC, punctuation to spaces, letters split from digits, two syllables
+    written as one word split apart, hesitations dropped."""
     # NFKC folds compatibility forms a recogniser or keyboard may emit (full-width digits,
     # superscripts) into plain ones, and composes Vietnamese letters as NFC does.
     text = _ascii_digits(unicodedata.normalize("NFKC", text).lower())
     text = (_NOT_WORD_KEEP_SLASH if keep_slash else _NOT_WORD).sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
-    return " ".join(w for w in text.split() if w not in HESITATIONS)
+    return " ".join(w for w in map(unglue, text.split()) if w not in HESITATIONS)
+
+
+# One Vietnamese syllable, folded: an initial consonant, a group of one to three vowels, a
+# final consonant. Every written syllable has this shape, so a word that has not, and that
+# splits into two that have, is two syllables a recogniser or a keyboard ran together
+# ("quậnba", "kếbên", "khôngchín"). Loanwords rarely split into two such halves ("zalo",
+# "covid", "online" do not).
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?"
+)
+# Where a run of consonants between the halves could part two ways ("chínhai": "chí nhai"
+# or "chín hai"), the longer initial is the likelier ("đứanhỏ": "đứa nhỏ"), except after
+# the digit words that end in the consonant: a number run together is read as digits.
+_DIGITS_ENDING_IN_CONSONANT = frozenset({"chin", "bon", "mot", "khong", "nam", "tam"})
+
+
+@lru_cache(maxsize=8192)
+def unglue(word: str) -> str:
+    """ "quậnba" → "quận ba"; any word that is one syllable, or not two, is kept whole."""
+    folded = fold_word(word)
+    if len(word) < 4 or len(folded) != len(word) or not folded.isalpha():
+        return word
+    if _SYLLABLE.fullmatch(folded):
+        return word
+    cuts = [
+        k
+        for k in range(1, len(folded))
+        if _SYLLABLE.fullmatch(folded[:k]) and _SYLLABLE.fullmatch(folded[k:])
+    ]
+    if not cuts:
+        return word
+    digit_cuts = [k for k in cuts if folded[:k] in _DIGITS_ENDING_IN_CONSONANT]
+    k = digit_cuts[-1] if digit_cuts else cuts[0]
+    return f"{word[:k]} {word[k:]}"
 
 
 @lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
 from callbot.nlu.yes_no_hedges import CLAUSE_BREAK as _BREAK
 from callbot.nlu.yes_no_hedges import is_hedged, without_softeners
+from callbot.nlu.yes_no_spelling import clipped_no_at, respellings, respelt
 from callbot.nlu.yes_no_turns import (
     names_wrong_detail,
     one_sound_slips,
@@ -71,6 +72,7 @@ _BY_FOLD: dict[str, frozenset[str]] = {}
 for _word in _MARKED:
     _BY_FOLD[fold_word(_word)] = _BY_FOLD.get(fold_word(_word), frozenset()) | {_word}
 _OTHER_WORD = "·"  # matches no cue
+_RESPELLINGS = respellings(_MARKED)  # "đuợc", "đựơc": "được" written askew
 NO_MARKS = 0.7  # an answer read from words written without their tone marks
 SLIP = 0.65  # an answer read from a word heard one sound off ("Xai rồi", "Đượt")
 HEDGED_NO = 0.75  # "hình như sai thì phải": a no, to ask what is wrong
@@ -357,6 +359,9 @@ def _answer_words(tokens: list[str], *, slips: bool = False) -> tuple[list[str],
         elif token == _BREAK or token in _BY_FOLD.get(folded, ()):
             words.append(folded)
             sure.append(1.0)
+        elif (askew := respelt(token, _RESPELLINGS)) is not None:
+            words.append(fold_word(askew))
+            sure.append(SLIP)
         elif slips and token in _SLIPS:
             words.append(fold_word(_SLIPS[token]))
             sure.append(SLIP)
@@ -366,4 +371,7 @@ def _answer_words(tokens: list[str], *, slips: bool = False) -> tuple[list[str],
         else:
             words.append(_OTHER_WORD)
             sure.append(1.0)
+    for i in range(len(tokens)):
+        if clipped_no_at(words, tokens, i):  # "khôn đúng": "không" cut short
+            words[i], sure[i] = "khong", SLIP
     return words, sure

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.text import fold, without_marks, word_set
+from callbot.nlu.text import MarkedPattern, fold, typed_plain, word_set
 
 # (the pattern, whether nothing answered after it leaves the answer unclear)
 _TURNS_MARKED = re.compile(
@@ -28,15 +28,15 @@ _PAUSED_AH_MARKED = re.compile(
     r"(?:\.\.\.|…|,)\s*(?:à|ờ)\s*,?\s+(?=\w)(?!(?:không|hông|hổng|nhầm|lộn|quên|sai)\b)"
 )
 
-_TURNS_PLAIN = without_marks(_TURNS_MARKED)
+_TURNS = MarkedPattern.of(_TURNS_MARKED)
 
 
 def split_turn(text: str) -> tuple[str, bool] | None:
     """(what was said after the last turn in the answer, whether the turn was a taking back
     that leaves the answer unclear when nothing follows it), or None without a turn."""
     text = unicodedata.normalize("NFC", text).lower()
-    plain = fold(text) == text
-    turns = list((_TURNS_PLAIN if plain else _TURNS_MARKED).finditer(text))
+    plain = typed_plain(text)
+    turns = list(_TURNS.for_text(text).finditer(text))
     # Typed plain, "a" may be "ạ" ("dạ đúng, a"): only a marked "à" after a pause turns.
     pauses = [] if plain else list(_PAUSED_AH_MARKED.finditer(text))
     marks = sorted(
@@ -86,7 +86,7 @@ def qualified_yes(text: str) -> str | None:
     """For an answer that said yes: "no" where a "but" clause says something is wrong, "yes"
     where it only asks to hurry, "unclear" where it qualifies otherwise, None without one."""
     raw = unicodedata.normalize("NFC", text).lower()
-    plain = fold(raw) == raw
+    plain = typed_plain(raw)
     folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(raw)).split()) + " "
     if _MA_WRONG_END.search(folded):
         return "no"
