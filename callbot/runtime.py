@@ -12,8 +12,10 @@ Two CPython defaults suit a batch job, not a loop that must send every call's fr
   took 5.5–5.7 ms at 100 calls.
 - A thread waiting for the GIL asks for it after the switch interval (5 ms), and the loop
   waking for a tick may wait that long, more than once, behind decode threads running
-  Python between their native calls. At 1 ms, 150 speech-first calls on 2 vCPU gave 4 late
-  ticks in 120 s where 5 ms gave 7 (the bar is 6); one run each (docs/performance.md).
+  Python between their native calls. 1 ms bounds that wait. Measured, it made no
+  difference: 150 speech-first calls on 2 vCPU gave 12 late ticks at either setting in a
+  later pair of runs (an earlier pair's 4 against 7 was spread); kept as harmless
+  (docs/performance.md, "The GIL's switch interval").
 """
 
 from __future__ import annotations

@@ -40,6 +40,19 @@ def home(number: str | None = None, place: str | None = "Quận 3", address: str
     return Household(frozenset(number_forms(number or "")), unit, address)
 
 
+async def web_request(store, **slots: str):
+    """A complete request filed through Open311 (the web channel) with these slots."""
+    values = [SlotValue(name, text, SlotSource.NETWORK, 1.0, "") for name, text in slots.items()]
+    return await store.file_request(
+        channel=Channel.WEB,
+        service_code="essentials",
+        description="hết gạo",
+        slots=values,
+        complete=True,
+        actor="open311",
+    )
+
+
 # ── the rule ──
 
 
@@ -179,16 +192,7 @@ async def test_an_open311_request_from_the_number_of_an_open_call_joins_its_case
 
     call = await call_ticket(store, caller_number="0911222333")
     await route_ticket(store, call.id, RULES)
-    slot = [SlotValue("callback_number", "84911222333", SlotSource.NETWORK, 1.0, "")]
-    slot.append(SlotValue("place", "Quận 3", SlotSource.NETWORK, 1.0, ""))
-    web = await store.file_request(
-        channel=Channel.WEB,
-        service_code="essentials",
-        description="hết gạo",
-        slots=slot,
-        complete=True,
-        actor="open311",
-    )
+    web = await web_request(store, callback_number="84911222333", place="Quận 3")
     assert await TicketPipeline(store, RULES).after_call(web) is None
     assert (await store.get_ticket(web.id)).case_id == call.id
 
@@ -284,16 +288,7 @@ async def test_a_case_sharing_the_number_is_a_candidate_before_the_wards_newer_t
 async def test_a_request_without_a_number_is_matched_by_its_place_and_address(store):
     first = await call_ticket(store, caller_number="0911222333", slots={"address": "7 Lê Lợi"})
     await route_ticket(store, first.id, RULES)
-    slots = [SlotValue("place", "Quận 3", SlotSource.NETWORK, 1.0, "")]
-    slots.append(SlotValue("address", "số 7 đường Lê Lợi", SlotSource.NETWORK, 1.0, ""))
-    web = await store.file_request(
-        channel=Channel.WEB,
-        service_code="essentials",
-        description="hết gạo",
-        slots=slots,
-        complete=True,
-        actor="open311",
-    )
+    web = await web_request(store, place="Quận 3", address="số 7 đường Lê Lợi")
     found = await store.household_candidates(web.id, numbers=[], places=["Quận 3"], since=T0)
     assert [t.id for t in found] == [first.id]
     assert await route_ticket(store, web.id, RULES) is None
