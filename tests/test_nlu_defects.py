@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callbot.call.hearing import WEAK_READING
 from callbot.nlu.case_type import extract_case_type
 from callbot.nlu.extraction import ACCEPT_CONFIDENCE
 from callbot.nlu.household import extract_household
@@ -78,10 +79,19 @@ def test_an_eleven_digit_mobile_is_not_cut_to_ten_and_accepted():
 
 @pytest.mark.parametrize(
     "text",
-    ["chắc vậy", "ờ không biết nữa", "đúng hả", "gì ạ", "chắc là đúng", "đúng không"],
+    ["chắc vậy", "ờ không biết nữa", "đúng hả", "gì ạ", "chắc là đúng hả", "đúng không"],
 )
 def test_hesitant_or_puzzled_answers_are_unclear(text):
     assert accepted(extract_yes_no(text)) is None
+
+
+@pytest.mark.parametrize("text", ["chắc là đúng", "tôi nghĩ là đúng, chắc vậy", "hình như đúng"])
+def test_a_hedged_but_committed_yes_is_a_weak_yes(text):
+    # Accepted, but under hearing.WEAK_READING: from a doubtful transcript it counts as
+    # nothing and the bot asks again.
+    found = extract_yes_no(text)
+    assert found is not None and found.value == "yes"
+    assert ACCEPT_CONFIDENCE <= found.confidence < WEAK_READING
 
 
 @pytest.mark.parametrize(

@@ -226,7 +226,7 @@ def test_phone_numbers_in_words_and_groups(text, want):
         "hả, gì em?",
         "để tôi xem lại đã",
         "chắc vậy",
-        "chắc là đúng",
+        "chắc đúng hay sao ta",
         "không biết nữa",
         "tui cũng hổng biết nữa",
         "ờ… chắc không",

@@ -12,7 +12,7 @@ from callbot.nlu.case_type_cues import (  # the table; its names are this module
     SUPPORT_POLICY,
     VULNERABLE,
 )
-from callbot.nlu.case_type_everyday import PAPERWORK, milk_for_a_baby
+from callbot.nlu.case_type_everyday import ASKING_FOR, PAPERWORK, milk_for_a_baby
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
@@ -68,6 +68,13 @@ _NO_REQUEST = (
     "đường dây này",
     "số này của",
     "ai nghe máy",
+    # A wrong number ("gọi lộn số rồi", "bấm nhầm máy"), or a caller asking where they
+    # called ("đây là đâu vậy"): no request.
+    *(f"{dial} {wrong}" for dial in ("gọi", "bấm") for wrong in ("lộn", "nhầm")),
+    *(f"{wrong} {line}" for wrong in ("lộn", "nhầm") for line in ("số", "máy")),
+    "đây là đâu",
+    "đây là chỗ nào",
+    "đây là ở đâu",
     # The choice left to the operator ("tùy chị", "anh thấy sao thì ghi vậy"): no request.
     *(
         phrase.format(you)
@@ -90,6 +97,17 @@ _EVERYTHING = re.compile(r"\b(?:cai|thu|mon|chuyen) gi\b.*\bcung\b|\bcan het\b|\
 # Three needs named with no main one ("gạo cũng hết, tiền hỗ trợ cũng chưa có, má tui cũng
 # bệnh"): unclear, the bot asks which matters most. A main one leads the rest by this much.
 _MAIN_NEED_LEAD = 2.0
+# A caller who cannot say what they need ("chưa biết nói sao", "nhiều thứ lắm": many needs,
+# none named), folded: no case type, where no need is named in full.
+_UNDECIDED = re.compile(r"\bbiet noi sao\b|\bnhieu thu (?:lam|qua)\b")
+# A clause asking for a handout (``ASKING_FOR``) outweighs a hardship told in another one:
+# its need leads every other by this much ("có chỗ nào phát gạo không, chồng tôi đang nằm
+# viện" asks for food).
+_ASKED_FOR_LEAD = 1.0
+# ... unless the caller says which need comes first ("xin đồ ăn, à mà chủ yếu là ông ngoại
+# bệnh không ai lo"): then the cues' own weights decide, as before.
+_MAIN_NEED_MARKS = ("chủ yếu", "quan trọng nhất", "cần nhất", "nhất là")
+_CLAUSE = re.compile(r"[,.;!?…]+")
 _NEEDS = (ESSENTIALS, SUPPORT_POLICY, VULNERABLE)
 
 
@@ -115,11 +133,23 @@ def extract_case_type(text: str) -> Extraction | None:
         # as subject.py and place.py read it ("hai, à nhầm, ba" is the menu's 3).
         found = _extract(corrected[1])
         if found is not None:
-            return found
+            return _settled_on(corrected[0], corrected[1], found)
     return _extract(text)
 
 
-def _extract(text: str) -> Extraction | None:
+def _settled_on(before: str, after: str, found: Extraction) -> Extraction:
+    """The need the caller settled on. The need taken back, named again after the mark, is
+    why, not what ("sữa cho bé, à không, bé có sữa rồi, con muốn hỏi hộ nghèo"): the need
+    the rest names, where one does; else the one restated ("gạo, à không, gạo với mắm")."""
+    dropped = _extract(before)
+    if dropped is None or dropped.value != found.value:
+        return found
+    return _extract(after, dropped=dropped.value) or found
+
+
+def _extract(text: str, dropped: str | None = None) -> Extraction | None:
+    """The case type ``text`` names; ``dropped``: a need taken back, left out (then only
+    another need named in full is an answer)."""
     norm = normalise(text)
     choice = spoken_choice(norm, len(CASE_TYPES))
     if choice is not None:
@@ -131,8 +161,18 @@ def _extract(text: str) -> Extraction | None:
     if _EVERYTHING.search(fold(norm)):
         return None
     hits = score_cues(milk_for_a_baby(norm), CUES, near=True)
-    if _only_the_way_to(norm, hits, 0.5 if typed_plain(norm) else 1.0):
+    half = 0.5 if typed_plain(norm) else 1.0  # half a full cue, as typed
+    if dropped is not None:
+        hits = {k: h for k, h in hits.items() if k != dropped and k in _NEEDS}
+        if max((h.score for h in hits.values()), default=0.0) < 2 * half:
+            return None
+    if _only_the_way_to(norm, hits, half):
         del hits[OTHER]
+    if _UNDECIDED.search(fold(norm)) and all(
+        h.score < 2 * half for h in hits.values() if h.label in _NEEDS
+    ):
+        return None  # "cha biết nói sao, chắc nhiều thứ lắm": no need named yet
+    _add_asked_for(text, hits)
     if max((h.score for h in hits.values()), default=0.0) <= _WEAK_HITS and wants_human(text):
         return None  # "cho tôi gặp người thật": no request said yet, the dialog hands over
     # (Asking is itself a weak "other" cue: "cho em hỏi tổng đài này của ai?".)
@@ -154,7 +194,6 @@ def _extract(text: str) -> Extraction | None:
     if best.score < 2.0 and not_an_answer_yet(norm):
         return None  # "khoan, để tôi hỏi vợ cái": the "hỏi" of a caller still thinking
     margin = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-    half = 0.5 if typed_plain(norm) else 1.0  # half a full cue, as typed
     named = [h for h in ranked if h.label in _NEEDS and h.score >= half]
     if len(named) >= len(_NEEDS) and margin < _MAIN_NEED_LEAD:
         return None
@@ -180,6 +219,31 @@ def _no_request(text: str) -> bool:
         toks.pop()
     last = toks[-1:]
     return bool(last) and (last[0] in _ASKS or fold(last[0]) in _ASKS_FOLDED)
+
+
+def _add_asked_for(text: str, hits: dict[str, CueHit]) -> None:
+    """Put the one need a clause asking for a handout names in full ``_ASKED_FOR_LEAD``
+    ahead of those other clauses name ("xin ít gạo, chồng tôi mới mổ nằm viện")."""
+    clauses = [normalise(c) for c in _CLAUSE.split(text)]
+    clauses = [c for c in clauses if c]
+    if len(clauses) < 2 or len(hits) < 2:
+        return
+    if any(contains_phrase(fold(c), fold(m)) for c in clauses for m in _MAIN_NEED_MARKS):
+        return
+    for clause in clauses:
+        if not any(contains_phrase(fold(clause), fold(w)) for w in ASKING_FOR):
+            continue
+        full = 1.0 if typed_plain(clause) else 2.0
+        named = [
+            h
+            for h in score_cues(milk_for_a_baby(clause), CUES, near=True).values()
+            if h.label in _NEEDS and h.score >= full
+        ]
+        if len(named) == 1 and named[0].label in hits:
+            prev = hits[named[0].label]
+            lead = max(h.score for h in hits.values()) + _ASKED_FOR_LEAD
+            hits[prev.label] = CueHit(prev.label, max(prev.score, lead), prev.first)
+        return
 
 
 _PAPERWORK = {OTHER: PAPERWORK}

@@ -6,7 +6,7 @@ adding a cue is a one-line change here and the rule stays short.
 
 from __future__ import annotations
 
-from callbot.nlu.case_type_everyday import ALLOWANCES, FRAUD, MILK
+from callbot.nlu.case_type_everyday import ALLOWANCES, ALONE, FRAUD, MILK
 from callbot.nlu.keywords import with_southern_forms
 
 ESSENTIALS = "essentials"  # food and essentials for self, family or neighbours
@@ -142,6 +142,7 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     VULNERABLE: (
         ("sống một mình", 2),
+        *ALONE,  # Southern "mình ên": "ở nhà mình ên" (case_type_everyday.py)
         ("ở một mình", 2),
         ("neo đơn", 2),
         ("người già", 2),

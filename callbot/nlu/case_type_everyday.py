@@ -27,10 +27,13 @@ _STATUSES = (
     "bảo trợ",
     "bảo trợ xã hội",
     "mồ côi",
+    "hộ nghèo",
 )
 _PAYMENTS = ("tiền", "tiền trợ cấp", "trợ cấp", "tiền hỗ trợ", "chế độ", "lương")
-ALLOWANCES: tuple[tuple[str, float], ...] = tuple(
-    (f"{pay} {status}", 3) for pay in _PAYMENTS for status in _STATUSES
+# ("hỗ trợ hộ nghèo" is the poor households' scheme itself, whoever it is for.)
+ALLOWANCES: tuple[tuple[str, float], ...] = (
+    *((f"{pay} {status}", 3) for pay in _PAYMENTS for status in _STATUSES),
+    ("hỗ trợ hộ nghèo", 3),
 )
 
 # Milk for a baby, said with the need ("hết sữa", "sữa bột"), where "sữa" alone is a hint.
@@ -41,6 +44,15 @@ MILK: tuple[tuple[str, float], ...] = (
     ("sữa cho em bé", 2),
     ("sữa cho bé", 2),
     ("hộp sữa", 2),
+)
+
+# Someone left alone, said the Southern way: "mình ên" is "một mình" ("thằng nhỏ ở nhà mình
+# ên từ sáng", "bà cụ sống mình ên"), a person no one looks after.
+ALONE: tuple[tuple[str, float], ...] = (
+    ("mình ên", 2),
+    ("ở nhà mình ên", 2),
+    ("sống mình ên", 2),
+    ("ở mình ên", 2),
 )
 
 # Fraud and theft in the words callers use for them.
@@ -60,6 +72,11 @@ FRAUD: tuple[tuple[str, float], ...] = (
     ("mất cắp", 2),
     ("chuyển khoản", 1),
 )
+
+# Words that ask for a handout ("xin ít gạo", "chỗ nào phát gạo", "ở đâu có phát mì"): the
+# need in their clause is the request; a hardship told in another clause ("chồng tôi đang
+# nằm viện") is why the caller asks. (Not "cần": "mẹ tôi cần người chăm" tells a hardship.)
+ASKING_FOR = ("xin", "phát", "chỗ nào", "nơi nào", "ở đâu")
 
 # Words that only say how to ask or apply ("thủ tục", "giấy tờ", "hỏi"): beside a benefit
 # named in full ("thủ tục xin trợ cấp hộ nghèo cần giấy tờ gì"), the benefit is the need.

@@ -10,7 +10,13 @@ from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import withdrawn
-from callbot.nlu.household_clauses import counted_aloud, restated_as_group, without_people_away
+from callbot.nlu.household_clauses import (
+    besides,
+    counted_aloud,
+    restated_as_group,
+    without_people_away,
+    without_restarts,
+)
 from callbot.nlu.household_people import (
     FIXED_COUNTS,
     GROUP_KIN,
@@ -85,6 +91,8 @@ def extract_household(text: str) -> Extraction | None:
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
     text = counted_slips(text)
     text = _COUNTING_ALOUD.for_text(text).sub(" ", text)
+    if counted_aloud(_fol(text)) is None:  # ("ba... bốn... năm... năm người" counts up)
+        text = without_restarts(text)
     corrected = split_self_correction(text)
     if corrected is not None:
         regrouped = _group_corrected(*corrected)
@@ -104,7 +112,8 @@ def extract_household(text: str) -> Extraction | None:
         if found is not None:
             return Extraction(found.value, round(found.confidence * 0.95, 3), found.heard)
     return (
-        _still(text)
+        besides(text, _count)
+        or _still(text)
         or _settled(text)
         or _final_count(text)
         or restated_as_group(text)

@@ -10,6 +10,7 @@ household.py reads the count; these find what it must not add.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 
 from callbot.nlu.extraction import Extraction
@@ -19,6 +20,7 @@ from callbot.nlu.household_people import (
     JOINERS,
     MAX_PEOPLE,
     PERSON_NOUNS,
+    PRONOUNS,
     people_listed,
 )
 from callbot.nlu.numbers import NUMBER_SPELLINGS, NUMBER_WORDS, find_numbers
@@ -118,3 +120,68 @@ def _says_a_number(said: list[str]) -> bool:
         elif t in (NUMBER_WORDS if plain else NUMBER_SPELLINGS):
             return True
     return False
+
+
+# A pause as a recogniser writes one, with the hesitation sounds that may fill it.
+_PAUSE = re.compile(r"(?:\s*(?:\.\.\.|…|[,.;])\s*(?:(?:ờ|ơ|à|ừm|ưm|o|a|um)\b\s*)?)+", re.IGNORECASE)
+_RESTATED_MAX = 4  # the most words a caller says again after faltering
+
+
+def without_restarts(text: str) -> str:
+    """The answer with each false start dropped: words said just before a pause and said
+    again right after it, where the caller goes on ("hai... hai vợ chồng", "mười bốn...
+    mười bốn người"), are said once, so a number said twice is never read as two numbers,
+    nor stitched into one."""
+    pieces = _PAUSE.split(text)
+    pauses = _PAUSE.findall(text)
+    for k in range(len(pieces) - 1):
+        said = list(re.finditer(r"\w+", pieces[k]))
+        again = [fold(w) for w in re.findall(r"\w+", pieces[k + 1])]
+        # Only a fragment the caller goes on from ("mười bốn... mười bốn người"), or a bare
+        # number said twice ("mười bốn... mười bốn"): "… sáu người... à, sáu người" confirms
+        # a count after a range, which is read as such.
+        bare = all(w in NUMBER_WORDS for w in again)
+        for n in range(min(_RESTATED_MAX, len(said), len(again) - (not bare)), 0, -1):
+            # After another number ("khoảng năm, sáu... sáu người") it may end a range.
+            counted = any(w in NUMBER_WORDS for w in again[:n]) and _numbers_in(
+                [*pieces[:k], pieces[k][: said[-n].start()]]
+            )
+            if [fold(m.group().lower()) for m in said[-n:]] == again[:n] and not counted:
+                pieces[k] = pieces[k][: said[-n].start()].rstrip()
+                break
+    out = pieces[0]
+    for pause, piece in zip(pauses, pieces[1:], strict=True):
+        out = f"{out}{pause}{piece}" if out.strip() else piece
+    return out
+
+
+def _numbers_in(pieces: list[str]) -> bool:
+    return any(fold(w.lower()) in NUMBER_WORDS for p in pieces for w in re.findall(r"\w+", p))
+
+
+# "Ngoài tôi ra còn ba người nữa": the people counted are besides those named ("ngoài …
+# ra", "trừ … ra"), so those named are part of the household too.
+_BESIDES = MarkedPattern.of(
+    re.compile(r"\b(?:ngoài|trừ)\s+(?P<who>\w+(?:\s+\w+){0,3}?)\s+ra\b(?P<rest>.*)$", re.IGNORECASE)
+)
+
+_TOTAL_SAID = ("tong cong", "tat ca", "vi chi", "ke ca", "tinh luon", "tinh ca")
+
+
+def besides(text: str, count: Callable[[str], Extraction | None]) -> Extraction | None:
+    """The people named after "ngoài"/"trừ" and those counted after them, or None; ``count``
+    reads a part of the answer ("hai vợ chồng tôi" two, the rest "còn ba người nữa")."""
+    found = _BESIDES.for_text(text).search(text)
+    if found is None or any(cue in fold(found.group("rest")) for cue in _TOTAL_SAID):
+        return None  # (a total said after it counts everyone: "…, tổng cộng là bốn")
+    who = [fold(t) for t in normalise(found.group("who")).split()]
+    named = count(found.group("who"))
+    if len(who) == 1 and (who[0] in PRONOUNS or who[0] in ("con", "chau")):  # the caller
+        named = Extraction("1", 0.9, who[0])
+    others = count(found.group("rest"))
+    if named is None or others is None or min(named.confidence, others.confidence) < 0.5:
+        return None
+    total = int(named.value) + int(others.value)
+    if total > MAX_PEOPLE:
+        return None
+    return Extraction(str(total), 0.8, normalise(text))

@@ -70,6 +70,9 @@ _KIN_COMPOUNDS = frozenset(
 _DESCRIBING = word_set(
     "noi ngoai gia lon nho tre be con chau trai gai ruot xa dau re toi tui em minh ut cu nit"
 )
+# Whose couple "vợ chồng" is, said right after it with no "với" between: "vợ chồng đứa con
+# trai", "vợ chồng thằng út", "vợ chồng anh hai" are that person and their spouse.
+_COUPLE_OF = word_set("dua thang con chau be anh chi")
 # (and "vậy thôi", "vậy đó" that end a hesitant list)
 _LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ vay")
 
@@ -132,6 +135,8 @@ def people_listed(
         else:
             return 0
         units, fresh = units + 1, False
+        if fol[i - 2 : i] == ["vo", "chong"] and i < len(fol) and fol[i] in _COUPLE_OF:
+            i += 1  # "(hai) vợ chồng đứa con trai": the son and his wife, two, not three
         if fol[i - 1] in _BY_BIRTH_ORDER and i in at and _birth_order(fol, at[i]):
             i = at[i].end  # "anh hai", "chị Ba", "chú Tư": who they are, not how many
         while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):

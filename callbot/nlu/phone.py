@@ -31,6 +31,7 @@ from callbot.nlu.phone_corrections import (
     withdrawal,
     without_rejected,
 )
+from callbot.nlu.phone_restarts import new_starts
 from callbot.nlu.phone_words import SOUTHERN_ZERO, digit_view, spelled_repeats
 from callbot.nlu.text import tokens, word_set
 
@@ -227,7 +228,10 @@ def extract_phone(text: str) -> Extraction | None:
         return None  # "… à không, để tôi coi lại số đã": nothing in its place
     fix = last_digits_fix(text)
     if fix is not None:
-        return _with_last_digits(*fix)
+        fixed = _with_last_digits(*fix)
+        # "số đầu là…" also opens a number read from its start: a fix only of one said.
+        if fixed is not None and (fixed.value or not fix[3]):
+            return fixed
     corrected = correction(text)
     if corrected is None:
         return _extract(text)
@@ -246,9 +250,10 @@ def extract_phone(text: str) -> Extraction | None:
     return Extraction("", 0.2, after.strip(), reason="self_correction") if after else None
 
 
-def _with_last_digits(before: str, new: str, count: int) -> Extraction | None:
+def _with_last_digits(before: str, new: str, count: int, first: bool) -> Extraction | None:
     """ "…, một một một một, à số cuối là hai": the number said, its last ``count``
-    digits replaced by the ones said again; unclear unless that makes a valid number."""
+    digits (its first, ``first``: "à nhầm, số đầu là…") replaced by the ones said again;
+    unclear unless that makes a valid number."""
     split = correction(before)
     if split is not None and not split[1].strip(" ,.…"):
         before = split[0]  # "…, à không, số cuối là hai": the mark names no digit
@@ -256,7 +261,7 @@ def _with_last_digits(before: str, new: str, count: int) -> Extraction | None:
     heard = f"{before.strip(' ,.…')} … {new}"
     if said is None or said.confidence < 0.5 or len(new) != count:
         return Extraction("", 0.2, heard, reason="self_correction")
-    digits = said.value[:-count] + new
+    digits = new + said.value[count:] if first else said.value[:-count] + new
     if check_phone(digits).kind != check_phone(said.value).kind:
         return Extraction("", 0.2, heard, reason="self_correction")
     return Extraction(digits, round(said.confidence * 0.9, 3), heard)
@@ -320,6 +325,16 @@ def _extract(text: str) -> Extraction | None:
     again = _extract_said(restarted) if restarted else None
     if again is not None and again.confidence >= 0.5:
         return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
+    for start in new_starts(text):
+        # The number read whole from where the caller started over; only if nothing before
+        # it made one (a number may well say its first digits again later on).
+        again = _extract_said(start)
+        if (
+            again is not None
+            and again.confidence >= 0.5
+            and "".join(said_groups(start)) == again.value
+        ):
+            return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
     return found
 
 

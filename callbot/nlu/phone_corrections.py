@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from callbot.nlu.numbers import DIGIT_WORDS, find_numbers, number_tokens
+from callbot.nlu.phone_words import digit_view
 from callbot.nlu.text import MarkedPattern, fold, split_self_correction, tokens
 
 # Corrections only a number has: "…, lộn, hai hai ba" (a lone "wrong" between pauses),
@@ -73,17 +74,24 @@ def said_groups(text: str) -> list[str]:
     dots ("không chín bốn, năm năm năm, tám tám tám chín"), else each number phrase."""
     chunks = [c for c in GROUP_BREAK.split(text) if c.strip()]
     if len(chunks) > 1:
-        digits = ["".join(p.digits for p in find_numbers(number_tokens(tokens(c)))) for c in chunks]
+        digits = ["".join(p.digits for p in find_numbers(_digits_of(c))) for c in chunks]
         return [d for d in digits if d]
-    return [p.digits for p in find_numbers(number_tokens(tokens(text)))]
+    return [p.digits for p in find_numbers(_digits_of(text))]
 
 
-# The last digits named and said again after the number: "…, à số cuối là hai chớ không
-# phải một", "hai số cuối là ba bốn", "số chót không phải một mà là hai".
+def _digits_of(text: str) -> list[str]:
+    """The tokens to read a group's digits from, as the whole number is read ("hông chín
+    bốn" is 094: a Southern zero and slips beside digits are digits here too)."""
+    return digit_view(tokens(text))[0]
+
+
+# The last (or first) digits named and said again after the number: "…, à số cuối là hai
+# chớ không phải một", "hai số cuối là ba bốn", "số chót không phải một mà là hai", "…, à
+# nhầm, số đầu là không ba bốn sáu".
 _LAST_DIGITS = MarkedPattern.of(
     re.compile(
-        r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+(?:cuối|chót)"
-        r"(?:\s+cùng)?\b(?P<rest>.*)$"
+        r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+"
+        r"(?P<end>cuối|chót|đầu)(?:\s+(?:cùng|tiên))?\b(?P<rest>.*)$"
     )
 )
 # What the new digits are said between: "là"/"thành" before them, and the ones rejected
@@ -105,10 +113,11 @@ _AROUND_DIGITS = frozenset({"so", "con", "nha", "nhe", "nghen", "ne", "a", "do",
 _COUNTS = {"hai": 2, "ba": 3, "bon": 4, "2": 2, "3": 3, "4": 4}
 
 
-def last_digits_fix(text: str) -> tuple[str, str, int] | None:
-    """(the answer before, the new digits, how many of the last digits they replace) where
-    the caller names the last digits to change after the number, or None. The count is
-    the one said ("hai số cuối"), else as many digits as said again."""
+def last_digits_fix(text: str) -> tuple[str, str, int, bool] | None:
+    """(the answer before, the new digits, how many digits they replace, whether those are
+    the first rather than the last) where the caller names the digits to change after the
+    number, or None. The count is the one said ("hai số cuối"), else as many digits as
+    said again."""
     low = unicodedata.normalize("NFC", text).lower()
     found = list(_LAST_DIGITS.for_text(low).finditer(low))
     if not found:
@@ -123,4 +132,4 @@ def last_digits_fix(text: str) -> tuple[str, str, int] | None:
         return None
     new = "".join(p.digits for p in find_numbers(words))
     count = _COUNTS.get(fold(mark.group("count") or ""), len(new))
-    return low[: mark.start()], new, count
+    return low[: mark.start()], new, count, fold(mark.group("end")) == "dau"

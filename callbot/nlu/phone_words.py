@@ -34,6 +34,12 @@ _REPEATED = MarkedPattern.of(
     )
 )
 _COUNTS = {"hai": 2, "ba": 3, "bốn": 4, "bon": 4, "2": 2, "3": 3, "4": 4}
+# Slips heard only in a run of digits, so kept out of the shared ``DIGIT_SLIPS`` (a count
+# or a place reads those too): "khôn" is "không" with its final sound lost, and "bả" is
+# "bảy" with its glide lost (its tone says so: "ba" has none). Both are words of their own
+# ("khôn" wise, "bả" she), so, like the other slips, digits only between two digits.
+_RUN_SLIPS = {"khôn": "khong", "bả": "bay"}
+_RUN_SLIPS_PLAIN = {"khon": "khong"}  # typed plain, "bả" is "ba": a digit in any case
 
 
 def spelled_repeats(text: str) -> str:
@@ -59,7 +65,10 @@ def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], f
     def kind(w: str, f: str) -> str:
         if w.isdigit() or (f in NUMBER_WORDS and (plain or w == f or w in NUMBER_SPELLINGS)):
             return "digit"
-        return "slip" if f in NUMBER_WORDS or w in DIGIT_SLIPS or f in DIGIT_SLIPS_PLAIN else ""
+        slip = (
+            w in DIGIT_SLIPS or w in _RUN_SLIPS or f in DIGIT_SLIPS_PLAIN or f in _RUN_SLIPS_PLAIN
+        )
+        return "slip" if f in NUMBER_WORDS or slip else ""
 
     kinds = [kind(w, f) for w, f in zip(raw, folded, strict=True)]
     out, slips = list(folded), set()
@@ -71,7 +80,7 @@ def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], f
         after = i + 1 == len(raw) or kinds[i + 1] == "digit"
         if before and after:
             f = folded[i]
-            out[i] = f if f in NUMBER_WORDS else DIGIT_SLIPS.get(raw[i]) or DIGIT_SLIPS_PLAIN[f]
+            out[i] = _RUN_SLIPS.get(raw[i]) or _slip_digit(raw[i], f)
             slips.add(i)
         else:
             out[i] = "_"  # another word: it ends the run
@@ -80,6 +89,13 @@ def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], f
         if f in EMPTY_TENS and opens and out[i + 1] in DIGIT_WORDS:
             out[i] = "khong"
     return out, frozenset(slips)
+
+
+def _slip_digit(word: str, f: str) -> str:
+    """The digit word a slip between digits stands for (its folded form where that is one)."""
+    if f in NUMBER_WORDS:
+        return f
+    return DIGIT_SLIPS.get(word) or DIGIT_SLIPS_PLAIN.get(f) or _RUN_SLIPS_PLAIN[f]
 
 
 # The Southern "không" ("hông", "hổng"; "hong" typed plain): a zero only in a chain of

@@ -38,6 +38,7 @@ from callbot.nlu.numbers import (
 from callbot.nlu.place_context import alternatives_between, number_offered_after, only_near
 from callbot.nlu.place_landmarks import landmark_at
 from callbot.nlu.place_names import district_index, match_name, ward_index
+from callbot.nlu.place_sound import sound_distance
 from callbot.nlu.place_units import (
     THU_DUC_CITY,
     Place,
@@ -124,10 +125,26 @@ def _number_words(acc: list[str], fol: list[str], i: int) -> tuple[list[str], in
         return view, None
     plain = all(a == f for a, f in zip(acc, fol, strict=True))
     word = DIGIT_SLIPS.get(acc[k]) or (DIGIT_SLIPS_PLAIN.get(fol[k]) if plain else None)
+    word = word or _final_slip(acc[k], tones=not plain)
     if word is None:
         return view, None
     view[k] = word
     return view, k
+
+
+# The digits as spoken (with their tones), for ``_final_slip``.
+_DIGITS_SPOKEN = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+
+
+def _final_slip(word: str, *, tones: bool) -> str | None:
+    """The folded digit ``word`` is with its final consonant heard as one the South says
+    alike ("mộc" for "một": final c/t, n/ng), the same tone: no sound of it differs."""
+    if word in _DIGITS_SPOKEN:
+        return None
+    for digit in _DIGITS_SPOKEN:
+        if sound_distance(word, digit, tones=tones) == 0:
+            return fold(digit)
+    return None
 
 
 def _numbered_district(acc: list[str], fol: list[str], i: int) -> tuple[Place, int, float] | None:

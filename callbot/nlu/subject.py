@@ -68,6 +68,12 @@ _NAMES_NO_ONE = (
     "hỏi thôi",
     "có quan trọng không",
     "để làm gì",
+    # Asking back, or objecting to the question ("sao phải hỏi cái đó", "hỏi chi vậy", "tui
+    # chỉ muốn biết có được giúp không"): no one named.
+    "làm chi",
+    "hỏi chi",
+    "sao phải",
+    "chỉ muốn biết",
     *(f"{no} rành" for no in ("không", "hổng", "hông", "chẳng", "chả", "ko")),
     *(f"{it} {you}" for it in ("tùy", "tuỳ") for you in ("chị", "anh", "em", "cô", "chú", "bác")),
 )
@@ -87,6 +93,7 @@ _LIVES_AT = ("o", "song")  # folded: "ở", "sống"
 _NEARNESS = word_set("ngay luon cung gan sat ke")  # folded: "ngay", "luôn", "cũng", "gần"…
 _FAMILY_CUES = {FAMILY: _CUES[FAMILY]}  # one table object: score_cues keeps it sorted
 _OWN = frozenset(("toi", "tui", "em", "minh", "con", "chau"))
+_OF = "cua"  # folded "của"
 
 
 def _kin_who_lives_there(norm: str, hits: dict[str, CueHit], full: float) -> bool:
@@ -104,6 +111,8 @@ def _kin_who_lives_there(norm: str, hits: dict[str, CueHit], full: float) -> boo
     # Only a relative said as the caller's own ("chị gái tôi"): "ông chú ở sát vách" is an
     # old man next door, the title not a tie.
     end = family.first[1]
+    if end + 1 < len(toks) and fold(toks[end]) == _OF:
+        end += 1  # "em ruột của tôi"
     return fold(toks[end - 1]) in _OWN or (end < len(toks) and fold(toks[end]) in _OWN)
 
 
@@ -138,6 +147,7 @@ def _lives_alone(norm: str, hits: dict[str, CueHit]) -> CueHit | None:
 _ROLES = {NEIGHBOUR: NEIGHBOUR_TIES}
 _ROLE_WORDS = tuple(tuple(fold(cue).split()) for cue, _ in NEIGHBOUR_TIES)
 _FOR = "cho"
+_SHARING = frozenset(("cung", "chung"))  # folded "cùng", "chung"
 _TITLE_AND_NAME = 3  # words between "cho" and the role: "cho chú Tư tổ trưởng"
 
 
@@ -155,6 +165,8 @@ def _role_not_for(toks: list[str], hits: dict[str, CueHit]) -> bool:
         for i in range(len(toks) - len(cue) + 1)
         if tuple(folded[i : i + len(cue)]) == cue
     )
+    if start > 0 and fold(toks[start - 1]) in _SHARING:
+        return False  # "ở chung tổ dân phố với tui": the block shared, not its head
     before = toks[max(0, start - 1 - _TITLE_AND_NAME) : start]
     if _BREAK in before:
         before = before[len(before) - before[::-1].index(_BREAK) :]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callbot.nlu.subject_ties import NEIGHBOUR_TIES, OTHER_TIES
+from callbot.nlu.subject_ties import BLOOD_KIN, NEIGHBOUR_TIES, OTHER_TIES, SHARED_PLACES
 
 SELF = "self"
 FAMILY = "family"
@@ -82,6 +82,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("mẹ vợ", 2),
         ("cháu tôi", 2),
         ("ruột", 1),
+        *BLOOD_KIN,  # "cậu ruột", "chị ruột" (subject_ties.py)
         ("các con", 2),
         ("mấy đứa nhỏ", 2),
         # Kinship words name family even without "tôi" ("cho bà nội", "thằng con").
@@ -108,10 +109,6 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("chị gái", 2),
         ("cháu nội", 2),
         ("cháu ngoại", 2),
-        ("cô ruột", 2),
-        ("dì ruột", 2),
-        ("chú ruột", 2),
-        ("bác ruột", 2),
         ("mẹ già", 2),
         ("cha già", 2),
         ("bố già", 2),
@@ -150,7 +147,6 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("ba chồng", 2),
         ("bố vợ", 2),
         ("ba vợ", 2),
-        ("mẹ ruột", 2),
         ("thằng em", 2),
         # Southern siblings named by birth order ("anh hai", "chị ba", "út").
         ("anh hai", 2),
@@ -208,8 +204,6 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("hàng xóm", 3),
         ("nhà bên cạnh", 3),
         ("bên cạnh nhà", 3),
-        ("cùng xóm", 3),
-        ("cùng hẻm", 3),
         ("trong hẻm", 2),
         ("trong xóm", 2),  # where someone is met, not who: "cô lao công trong xóm"
         ("cùng khu", 2),
@@ -228,14 +222,12 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("cả xóm", 3),
         ("bà con", 1),
         ("cùng tổ", 2),
-        ("cùng dãy trọ", 3),
+        ("chung tổ", 2),
         ("bên cạnh", 2),
         ("nhà bên", 3),
         ("sát vách", 3),
         ("phòng bên", 3),
         ("phòng kế", 3),
-        ("cùng chung cư", 3),
-        ("cùng lầu", 3),
         ("cùng phòng trọ", 2),
         ("trọ chung", 3),
         ("xóm trên", 3),
@@ -249,6 +241,7 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("trong ngõ", 2),
         ("sát bên", 3),  # Southern "right next door"
         ("nhà sát", 3),
+        *SHARED_PLACES,  # "cùng dãy", "chung tổ dân phố" (subject_ties.py)
         *NEIGHBOUR_TIES,  # the residents' group: "tổ trưởng tổ dân phố" (subject_ties.py)
     ),
     OTHER: (

@@ -21,6 +21,20 @@ NEIGHBOUR_TIES: tuple[tuple[str, float], ...] = (
     ("trưởng thôn", 3),
 )
 
+# The same row of rooms, block or lane as the caller ("mấy phòng trọ cùng dãy", "ở chung tổ
+# dân phố với tui", "chung khu phố"): neighbours, named by what they share with the caller.
+# ("cùng tổ", "chung tổ" alone may be a work team: subject_cues.py weighs them less.)
+_SHARED = ("dãy", "dãy trọ", "dãy nhà", "dãy phòng", "tổ dân phố", "khu phố", "xóm", "hẻm",
+           "ngõ", "ấp", "chung cư", "lầu")  # fmt: skip
+SHARED_PLACES: tuple[tuple[str, float], ...] = tuple(
+    (f"{same} {unit}", 3) for same in ("cùng", "chung") for unit in _SHARED
+)
+
+# A blood relative ("cậu ruột", "bà chị ruột", "em ruột của tôi"): family, wherever they live.
+_KIN = ("anh", "chị", "em", "cậu", "cô", "dì", "chú", "bác", "mợ", "thím", "ông", "bà", "con",
+        "cháu", "cha", "ba", "bố", "má", "mẹ")  # fmt: skip
+BLOOD_KIN: tuple[tuple[str, float], ...] = tuple((f"{kin} ruột", 2) for kin in _KIN)
+
 # A tenant said as "cho <title> thuê …" ("cho anh thuê nhà", "cho ông chú thuê phòng"): the
 # title is an address, not a tie ("cho anh tôi, anh thuê nhà ở quận 8" is the brother, so
 # the title must follow "cho" or "mấy"); the lodgers of the caller's own house.

@@ -152,7 +152,9 @@ def normalise(text: str, *, keep_slash: bool = False) -> str:
     text = _ascii_digits(unicodedata.normalize("NFKC", text).lower())
     text = (_NOT_WORD_KEEP_SLASH if keep_slash else _NOT_WORD).sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
-    return " ".join(w for w in map(unglue, text.split()) if w not in HESITATIONS)
+    # The hesitations are dropped after the split: "àaee" is "à" and "aee".
+    words = " ".join(map(unglue, text.split())).split()
+    return " ".join(w for w in words if w not in HESITATIONS)
 
 
 # One Vietnamese syllable, folded: an initial consonant, a group of one to three vowels, a

@@ -15,7 +15,7 @@ from callbot.nlu.hesitation import withdrawn
 from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
 from callbot.nlu.yes_no_hedges import CLAUSE_BREAK as _BREAK
-from callbot.nlu.yes_no_hedges import is_hedged, without_softeners
+from callbot.nlu.yes_no_hedges import HEDGED_YES, deliberation_end, is_hedged, without_softeners
 from callbot.nlu.yes_no_spelling import clipped_no_at, respellings, respelt
 from callbot.nlu.yes_no_turns import (
     names_wrong_detail,
@@ -121,6 +121,8 @@ _IDIOMS = (
 _QUESTIONS = ("bao giờ", "khi nào", "chừng nào", "bao lâu", "mấy giờ", "ở đâu", "chỗ nào")
 # "có" before a quantity says there is something, not yes: "có mấy chỗ chưa đúng".
 _COUNTED = word_set("may vai mot hai ba chut xiu cho cai nhieu it phan diem")
+# Words that answer, before a deliberation ("đúng, để tôi xem lại"): the answer was given.
+_ANSWERING = _YES_WORDS | _NO_WORDS | _NEGATORS
 # Particles that may open a clause before its answer word ("dạ, không").
 _CLAUSE_OPENERS = frozenset({"da", "a", "o", "e"})
 
@@ -183,6 +185,11 @@ def _extract(text: str, expect: str) -> Extraction | None:
     padded = " " + " ".join(fol) + " "
     exact = " " + " ".join(acc) + " "
     folded = " " + " ".join(plain) + " "
+    end = deliberation_end(plain)
+    rest = [t for t in acc[end + 1 :] if t != _BREAK] if end is not None else []
+    if rest and not any(t in _ANSWERING for t in fol[:end]):
+        # "Để xem… ừ, đúng rồi": the answer after the thinking aloud (none before it).
+        return _extract(" ".join("," if t == _BREAK else t for t in acc[end + 1 :]), expect)
     hedged = is_hedged(exact, folded, plain)
     said = " ".join(t for t in acc if t != _BREAK)
     if hedged and " chac chan " not in padded:  # "chắc chắn" is sure, not a hedge
@@ -193,7 +200,18 @@ def _extract(text: str, expect: str) -> Extraction | None:
     found = _read(softened, text, expect) if any(t != _BREAK for t in softened) else None
     if found is not None and found.value == NO and found.confidence >= ACCEPT_CONFIDENCE:
         return Extraction(NO, min(found.confidence, HEDGED_NO), found.heard)
-    return Extraction(YES, UNCLEAR, said)  # a hedged yes: never a confirmation
+    committed = found is not None and fold_word(found.heard) not in _WEAK_YES | _PARTICLE_YES
+    if (
+        found is not None
+        and found.value == YES
+        and found.confidence >= ACCEPT_CONFIDENCE
+        and committed
+    ):
+        # "Chắc là đúng", "tôi nghĩ là được, chắc vậy": hedged but committed, a yes only
+        # just above the acceptance threshold (puzzled answers were left unclear above; a
+        # particle is no commitment: "chắc vậy ạ" may be "chắc vậy à?").
+        return Extraction(YES, min(found.confidence, HEDGED_YES), found.heard)
+    return Extraction(YES, UNCLEAR, said)
 
 
 def _read(acc: list[str], text: str, expect: str) -> Extraction | None:

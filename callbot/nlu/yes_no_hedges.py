@@ -11,6 +11,11 @@ import re
 
 from callbot.nlu.text import fold, fold_word
 
+# A hedged but committed yes ("chắc là đúng", "hình như đúng rồi"): just above the
+# acceptance threshold (extraction.ACCEPT_CONFIDENCE, 0.5) and below hearing.WEAK_READING
+# (0.6), so that it counts only from a transcript the recogniser was sure of.
+HEDGED_YES = 0.55
+
 # The token a clause mark becomes in yes_no.py's reading, so that no phrase matches across
 # it; here because a hedge ("chắc không?") may end at one.
 CLAUSE_BREAK = "qqbreakqq"
@@ -19,12 +24,14 @@ CLAUSE_BREAK = "qqbreakqq"
 # firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
 _HEDGES = (
     "chua chac",
-    "chac vay",
-    "chac the",
     "de xem",
     "de toi xem",
     "de em xem",
     "de con xem",
+    "de coi",
+    "de toi coi",
+    "de tui coi",
+    "de em coi",
     "cai gi",
     "gi a",
     "gi vay",
@@ -73,7 +80,22 @@ _HEDGES += tuple(
 # Softeners: "hình như sai thì phải" is a no said softly (the bot only asks what is wrong),
 # but "chắc là đúng" must not confirm a ticket: read without them, a no stays a no and a
 # yes becomes unclear. (Not "chắc chắn": sure.)
-_SOFTENERS = ("hình như là", "hình như", "có lẽ là", "có lẽ", "chắc là", "chắc", "thì phải")
+# "chắc vậy" ("probably so") is one too: alone it answers nothing (unclear), after an answer
+# ("tôi nghĩ là đúng, chắc vậy") it softens it.
+_SOFTENERS = (
+    "hình như là",
+    "hình như",
+    "có lẽ là",
+    "có lẽ",
+    "chắc là vậy",
+    "chắc là thế",
+    "chắc vậy",
+    "chắc dzậy",
+    "chắc thế",
+    "chắc là",
+    "chắc",
+    "thì phải",
+)
 # "chắc" is also "sure": "chắc không?" ending a clause may ask "are you sure?".
 _SURE_ASKED = re.compile(
     rf"\bchac (?:khong|hong|ko)(?: (?:a|em|chi|anh|ha|vay|ta))*(?: {CLAUSE_BREAK}|$)"
@@ -85,13 +107,47 @@ _RESTATING = re.compile(
 )
 
 
+# "đọc lại" followed by a verdict reports on the readback ("chị đọc lại đúng hết rồi", "em
+# đọc lại sai tên"): no request to read it again, so no hedge.
+_READBACK_JUDGED = re.compile(
+    r" (?:đọc|nói|lặp|doc|noi|lap) (?:lại|lai)(?: (?:hết|het))?"
+    r"(?= (?:đúng|chính xác|chuẩn|sai|trật|lộn|nhầm|thiếu|dung|chinh xac|chuan|sai|trat|lon"
+    r"|nham|thieu|(?:không|hông|khong|hong) (?:có )?(?:sai|nhầm|nham)"
+    r"|(?:không|hông|chưa|khong|hong|chua) (?:đúng|dung)) )"
+)
+# Thinking aloud before answering ("để xem… ừ, đúng rồi"): a hedge only where nothing is
+# answered after it (yes_no.py reads what follows).
+_DELIBERATION = re.compile(
+    r"\bde (?:(?:toi|tui|em|con|minh|chi|anh) )?(?:(?:nghi|nho) )?(?:xem|coi|nghi|nho)"
+    r"(?: (?:lai|nao|da|thu|chut|cai|coi|xem|ha))*\b"
+)
+
+
+def deliberation_end(plain: list[str], clause_break: str = CLAUSE_BREAK) -> int | None:
+    """The index of the clause break closing the last deliberation ("để xem", "để tôi coi")
+    in ``plain`` (folded tokens), or None without one closed by a break."""
+    joined = " ".join(plain)
+    last = None
+    for m in _DELIBERATION.finditer(joined):
+        last = m
+    if last is None:
+        return None
+    start = joined[: last.end()].count(" ") + 1  # tokens up to the deliberation's end
+    for i in range(start, len(plain)):
+        if plain[i] == clause_break:
+            return i
+        if plain[i] not in ("a", "da", "o"):
+            return None  # the clause goes on: "để xem đúng không"
+    return None
+
+
 def is_hedged(exact: str, folded: str, plain: list[str]) -> bool:
     """Whether the answer hedges or is puzzled. ``exact`` and ``folded``: its normalised
     tokens (clause breaks kept) joined and padded with spaces, as written and folded;
     ``plain``: the folded tokens."""
     # Typed without any marks, "chac dung" is "chắc đúng": the marked hedges count folded.
     # "để tôi nói lại": the caller offers to say it again (after a "no"), not puzzlement.
-    hedge_exact = _RESTATING.sub(" ", exact)
+    hedge_exact = _READBACK_JUDGED.sub(" ", _RESTATING.sub(" ", exact))
     hedge_folded = " " + fold(hedge_exact.strip()) + " "
     if exact == folded:
         found = any(f" {fold(h)} " in hedge_folded for h in _HEDGES)

@@ -70,6 +70,37 @@ _WRONG_DETAIL = re.compile(
 )
 
 
+# A part of the readback said not to be what was read: "cái hẻm hông phải hẻm đó", "tên
+# không phải Lan", "quận chưa đúng" (folded). Only with a part named: "không phải lo" is
+# "no need to worry".
+_PART = r"(?:ten|so|hem|duong|phuong|quan|xa|huyen|dia chi|nha|ap|khu pho|ngo|ngach|kiet|thon)"
+_NOT_IT = r"(?:khong|hong|hok|chua|chang|ko) (?:phai|dung|chinh xac)"
+_PART_DENIED = re.compile(
+    rf"\b{_PART}(?: \w+){{0,2}} {_NOT_IT}\b|\b(?:khong|hong|hok|chang|ko) phai (?:la )?"
+    rf"(?:cai )?{_PART}\b"
+)
+# A "but" that only says when to call ("nhưng gọi buổi tối", "có điều cuối tuần mới gọi"):
+# the yes stands. Not where another number or a change comes with it ("số khác", "đổi số").
+_CALL_WORDS = frozenset({"goi", "dien", "nhan", "lien"})
+_CALL_TIME = re.compile(
+    r" (?:buoi (?:toi|sang|trua|chieu)|ban (?:ngay|dem)|cuoi tuan|gio (?:trua|hanh chinh|lam)"
+    r"|(?:toi|chieu|trua) (?:nay|mai)|sang mai|ngay mai|(?:sau|truoc|tu) \w+(?: \w+)? gio) "
+)
+# ("mới" alone is "only then": "cuối tuần mới gọi"; "số mới" is a new number.)
+_OTHER_NUMBER = frozenset({"khac", "kia", "doi", "nham", "lon"})
+
+
+def asks_call_time(tail: str) -> bool:
+    """Whether a "but" clause (folded, space-padded) only asks when to call."""
+    words = tail.split()
+    return (
+        _CALL_TIME.search(tail) is not None
+        and bool(_CALL_WORDS & set(words))
+        and not _OTHER_NUMBER & set(words)
+        and " so moi " not in tail
+    )
+
+
 def names_wrong_detail(text: str) -> bool:
     """Whether ``text`` says part of the readback is wrong, not negated ("không sai")."""
     folded = " ".join(
@@ -94,6 +125,8 @@ def qualified_yes(text: str) -> str | None:
     contrast = re.search(r" ma ", folded)
     if contrast and names_wrong_detail(folded[contrast.end() :]):
         return "no"
+    if contrast and _PART_DENIED.search(folded[contrast.end() :]):
+        return "no"  # "đúng mà cái hẻm hông phải hẻm đó"
     # The "but" must follow a pause or the yes itself: "nhưng" opens the next clause.
     seen = re.sub(r"[^\w\s,.;:!?…]", " ", fold(raw) if plain else raw)
     buts = _BUT_PLAIN if plain else _BUT
@@ -112,7 +145,7 @@ def qualified_yes(text: str) -> str | None:
             if after[:1] and after[0] in _NOT_AFTER_WRONG:
                 continue  # "sai gì đâu", "sai đâu"
             return "no"
-    if words and any(f" {h} " in tail for h in _HASTE):
+    if words and (any(f" {h} " in tail for h in _HASTE) or asks_call_time(tail)):
         return "yes"
     return "unclear"
 
