@@ -13,7 +13,9 @@ optionally with white noise at a given SNR, then:
   (``CHOICES``, from ``bench/calibrate_speech_choices.py`` on other answers);
 - combined: what the dialog does (``understand_heard``): agreement or the one that speaks,
   a disagreement is unclear. Free and constrained come from one decode job on one
-  encoding (``decode_and_choose_pcm8k``, as in a call), timed as such.
+  encoding (``decode_and_choose_pcm8k``, as in a call), timed as such. Its ablations:
+  comb-nodoubt (no keypad doubt rule), comb-notwins (a telephone twin's pick trusted),
+  comb-unbacked (a doubtful transcript's reading taken where the scored answers named none).
 
 Phone numbers have no choices: free decoding only, scored as the whole number and as the
 share of digits right (1 − edit distance / length).
@@ -182,12 +184,21 @@ def main() -> int:
                     CHOICES.get(slot),
                     has_keypad=True,
                 )
+                # And without the rule that a doubtful transcript's reading needs the scored
+                # answers' backing when they named none (a pick of None passed as no scoring).
+                unbacked = understand_heard(
+                    understand,
+                    Heard(decoded.text, decoded.confidence, choice if picked else None),
+                    CHOICES.get(slot),
+                    has_keypad=True,
+                )
                 modes = (
                     ("free", free),
                     ("constrained", picked),
                     ("combined", combined),
                     ("comb-nodoubt", open_q.value if open_q else None),
                     ("comb-notwins", no_twins.value if no_twins else None),
+                    ("comb-unbacked", unbacked.value if unbacked else None),
                 )
                 for mode, got in modes:
                     results[(condition, slot, mode)].append(

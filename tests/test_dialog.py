@@ -392,6 +392,24 @@ def test_a_scored_pick_won_by_a_telephone_twin_needs_the_free_text_to_agree():
     assert asked(dialog.handle(Heard("sai rồi", 0.8, twin))) == "which_field"
 
 
+def test_a_yes_heard_in_a_doubtful_transcript_needs_the_scored_answers_to_back_it():
+    from callbot.speech.asr.choices import Choice
+
+    # "chưa chắc" came back as "được cả" at 0.11: a sure yes to the words, but the scored
+    # answers named none, so the readback is asked again rather than confirmed…
+    dialog, _ = _at_question("confirm")
+    actions = dialog.handle(Heard("được cả", 0.11, Choice(None, 1.0, 0.2)))
+    assert asked(actions) == "confirm" and not any(isinstance(a, End) for a in actions)
+    # …while the scored yes agreeing, or the same words heard clearly, confirm.
+    for heard in (
+        Heard("được cả", 0.11, _choice("yes")),
+        Heard("được cả", 0.7, Choice(None, 1.0, 0.2)),
+    ):
+        dialog, _ = _at_question("confirm")
+        end = [a for a in dialog.handle(heard) if isinstance(a, End)]
+        assert end and end[0].complete is True, heard
+
+
 def test_a_weak_reading_of_a_doubtful_transcript_is_not_an_answer():
     dialog, _ = _at_question("ask_case_type")
     # Unknown words make the menu's "other" (0.5): from a transcript heard at 0.3 that is

@@ -12,7 +12,12 @@ from callbot.nlu.case_type_cues import (  # the table; its names are this module
     SUPPORT_POLICY,
     VULNERABLE,
 )
-from callbot.nlu.case_type_everyday import ASKING_FOR, PAPERWORK, milk_for_a_baby
+from callbot.nlu.case_type_everyday import (
+    ASKING_FOR,
+    PAPERWORK,
+    cheated_of_money,
+    milk_for_a_baby,
+)
 from callbot.nlu.choice import spoken_choice
 from callbot.nlu.extraction import Extraction
 from callbot.nlu.hesitation import not_an_answer_yet, withdrawn
@@ -144,7 +149,28 @@ def _settled_on(before: str, after: str, found: Extraction) -> Extraction:
     dropped = _extract(before)
     if dropped is None or dropped.value != found.value:
         return found
-    return _extract(after, dropped=dropped.value) or found
+    return _extract(after, dropped=dropped.value) or _new_request(after, dropped.value) or found
+
+
+# Words that open a request: after a need taken back, a clause with one of these that does
+# not name that need again is the caller's new request ("sữa, à không, cháu có sữa rồi, tôi
+# cần báo cái nắp cống bị mất"), whatever the menu calls it.
+_REQUEST_WORDS = ("cần", "muốn", "báo", "xin", "nhờ", "hỏi")
+
+
+def _new_request(after: str, dropped: str) -> Extraction | None:
+    """The request the clauses after a correction make without naming ``dropped`` again."""
+    clauses = [c for c in _CLAUSE.split(after) if normalise(c)]
+    asking = [
+        c
+        for c in clauses
+        if any(contains_phrase(normalise(c), w) for w in _REQUEST_WORDS)
+        and dropped not in score_cues(milk_for_a_baby(normalise(c)), CUES)
+    ]
+    if not asking:
+        return None
+    found = _extract(", ".join(asking))
+    return found if found is not None and found.value != dropped else None
 
 
 def _extract(text: str, dropped: str | None = None) -> Extraction | None:
@@ -161,6 +187,10 @@ def _extract(text: str, dropped: str | None = None) -> Extraction | None:
     if _EVERYTHING.search(fold(norm)):
         return None
     hits = score_cues(milk_for_a_baby(norm), CUES, near=True)
+    cheat = cheated_of_money(norm)
+    if cheat is not None:  # "giả công an lừa chuyển mất sáu triệu": a fraud, a full cue
+        prev = hits.get(OTHER)
+        hits[OTHER] = CueHit(OTHER, max(2.0, prev.score if prev else 0.0), cheat)
     half = 0.5 if typed_plain(norm) else 1.0  # half a full cue, as typed
     if dropped is not None:
         hits = {k: h for k, h in hits.items() if k != dropped and k in _NEEDS}

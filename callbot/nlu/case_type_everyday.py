@@ -113,3 +113,22 @@ def milk_for_a_baby(norm: str) -> str:
             tok = "sữa"
         out.append(tok)
     return " ".join(out)
+
+
+# "lừa" (cheat) with money in the same answer is a fraud, however the trick is told ("giả
+# công an lừa chuyển mất sáu triệu"): "bị lừa" alone is a cue, the verb further off is not.
+# With its marks only: typed plain, "lua" is also "lúa" (paddy rice).
+_CHEAT = frozenset({"lừa", "gạt"})
+_MONEY = word_set("tiền triệu nghìn ngàn chục trăm chuyển khoản mất")
+
+
+def cheated_of_money(norm: str) -> tuple[int, int] | None:
+    """The span of the "lừa" in ``norm`` (normalised, with marks) told with money lost, or
+    None."""
+    toks = norm.split()
+    if not _MONEY.intersection(toks):
+        return None
+    for i, tok in enumerate(toks):
+        if tok in _CHEAT:
+            return (i, i + 1)
+    return None

@@ -93,6 +93,32 @@ _NOT_YET_FOLDED = tuple(fold(p) for p in _NOT_YET)
 _DROPPING = MarkedPattern.of(re.compile(r"\b(?:à|á|ờ|ơ|ủa)\s+(?:mà\s+thôi|khoan)\b"))
 
 
+# "… để tôi hỏi lại con tôi (rồi báo sau)": the caller goes to check and will come back
+# with the answer; what they said before it was not it. Its clause (up to the next pause)
+# names what they will check; a pause and more words after it ("để tôi đếm lại… à đúng,
+# bảy người") is the caller back with an answer, read as before.
+_DEFERRING = MarkedPattern.of(
+    re.compile(rf"\bđể\s+(?:{'|'.join(_SELVES)})\s+(?:{'|'.join(_VERBS)}|kiểm\s+tra)\s+lại\b")
+)
+_PAUSE = re.compile(r"[,.;:!?…]")
+# What the caller will do when they have checked: "rồi (em) báo sau", "gọi sau", "đã".
+_LATER = MarkedPattern.of(
+    re.compile(r"\b(?:sau|đã|rồi\s+(?:\w+\s+)?(?:nói|báo|gọi|trả\s+lời))\s*(?:\w+\s*)?$")
+)
+# The caller calls the request off after taking it back: "à thôi, tôi không cần gì nữa,
+# tôi gọi nhầm".
+_CALLED_OFF = (
+    "không cần gì",
+    "hổng cần gì",
+    "hông cần gì",
+    "gọi nhầm",
+    "gọi lộn",
+    "nhầm số",
+    "lộn số",
+)
+_CALLED_OFF_FOLDED = tuple(fold(p) for p in _CALLED_OFF)
+
+
 def not_an_answer_yet(norm: str) -> bool:
     """Whether normalised text holds a thinking, puzzled or line-check phrase."""
     padded = f" {norm} "
@@ -110,17 +136,42 @@ def withdrawn(text: str, *, digits: bool = False) -> bool:
     zero)."""
     # Any mark followed by a caller still thinking ("không… xin lỗi, để tui nghe lại đã");
     # a mark that withdraws followed by nothing else ("đúng, à thôi").
+    if _defers(text):
+        return True
     corrected = split_self_correction(text, lone_no=not digits)
-    if corrected is not None and not_an_answer_yet(normalise(corrected[1])):
+    if corrected is not None and _settles_nothing(normalise(corrected[1])):
         return True
     lowered = unicodedata.normalize("NFC", text).lower()
     marks = list(_DROPPING.for_text(lowered).finditer(lowered))
     if marks:
         after = normalise(lowered[marks[-1].end() :])
-        if not_an_answer_yet(after) if after else not digits:
+        if _settles_nothing(after) if after else not digits:
             return True
     corrected = split_taking_back(text, lone_no=not digits)
     if corrected is None:
         return False
     after = normalise(corrected[1])
-    return not_an_answer_yet(after) if after else not digits
+    return _settles_nothing(after) if after else not digits
+
+
+def _settles_nothing(norm: str) -> bool:
+    """Whether what follows a taking back is a caller still thinking, or calling it off."""
+    if not_an_answer_yet(norm):
+        return True
+    if any(f" {p} " in f" {norm} " for p in _CALLED_OFF):
+        return True
+    folded = fold(norm)
+    return folded == norm and any(f" {p} " in f" {folded} " for p in _CALLED_OFF_FOLDED)
+
+
+def _defers(text: str) -> bool:
+    """Whether the answer ends going off to check ("…, để tôi hỏi lại con tôi đã")."""
+    lowered = unicodedata.normalize("NFC", text).lower()
+    marks = list(_DEFERRING.for_text(lowered).finditer(lowered))
+    if not marks:
+        return False
+    rest = lowered[marks[-1].end() :]
+    pause = _PAUSE.search(rest)
+    if pause is None or not normalise(rest[pause.end() :]):
+        return True  # nothing said after the clause that goes to check
+    return _LATER.for_text(lowered).search(rest.strip(" ,.;:!?…")) is not None

@@ -14,6 +14,7 @@ from callbot.nlu.household_clauses import (
     besides,
     counted_aloud,
     restated_as_group,
+    without_ages,
     without_people_away,
     without_restarts,
 )
@@ -49,8 +50,8 @@ _PERSON_WORDS = word_set(
     "toi tui em con minh ma me ba bo cha tia vo chong ong xa ba anh chi ngoai noi co di "
     "chu bac cau mo thim chau"
 )
-# Words that may surround a bare count ("dạ, năm ạ", "tất cả là sáu").
-_AROUND_BARE = word_set("da vang a o u tat ca la co nha gom khoang chung tong cong thi thoi")
+# Words that may surround a bare count ("dạ, năm ạ", "tất cả là sáu", "còn chín nghen").
+_AROUND_BARE = word_set("da vang a o u tat ca la co nha nghen gom khoang chung tong cong thi thoi")
 # "mấy", "vài", "các", "tụi": people said without their number (with marks; typed plain,
 # "tui" is also "tôi", so only the unambiguous ones count).
 _UNCOUNTED = frozenset({"mấy", "vài", "các", "tụi"})
@@ -73,7 +74,6 @@ _SPOKEN_WORD = re.compile(r"\b(?:" + "|".join(_SPOKEN_FORMS) + r")\b", re.IGNORE
 # at once the people are listed.
 _LAST_PAUSE = re.compile(r"(?:\.\.\.|…|,|\.)\s*(?=[^,.…]*$)")
 
-
 # The caller counting aloud before the list ("để tui đếm coi", "để em tính xem đã"): no
 # part of the household, and no withdrawal either (the list follows it).
 _COUNTING_ALOUD = MarkedPattern.of(
@@ -89,7 +89,7 @@ def extract_household(text: str) -> Extraction | None:
     if withdrawn(text):
         return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     text = _SPOKEN_WORD.sub(lambda m: _SPOKEN_FORMS[m.group().lower()], text)
-    text = counted_slips(text)
+    text = without_ages(counted_slips(text))  # "tôi bảy mươi tuổi" says no count
     text = _COUNTING_ALOUD.for_text(text).sub(" ", text)
     if counted_aloud(_fol(text)) is None:  # ("ba... bốn... năm... năm người" counts up)
         text = without_restarts(text)

@@ -185,3 +185,19 @@ def besides(text: str, count: Callable[[str], Extraction | None]) -> Extraction 
     if total > MAX_PEOPLE:
         return None
     return Extraction(str(total), 0.8, normalise(text))
+
+
+# "Tôi bảy mươi tuổi", "đứa nhỏ năm tuổi": a number before "tuổi" is an age, no count.
+_AGE = MarkedPattern.of(
+    re.compile(
+        r"\b(?:(?:"
+        + "|".join(sorted(NUMBER_SPELLINGS, key=len, reverse=True))
+        + r"|\d+)\s+)+tuổi\b",
+        re.IGNORECASE,
+    )
+)
+
+
+def without_ages(text: str) -> str:
+    """The answer with every age taken out ("tôi bảy mươi tuổi, …" → "tôi, …")."""
+    return _AGE.for_text(text).sub(" ", text)

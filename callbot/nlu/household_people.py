@@ -73,8 +73,8 @@ _DESCRIBING = word_set(
 # Whose couple "vợ chồng" is, said right after it with no "với" between: "vợ chồng đứa con
 # trai", "vợ chồng thằng út", "vợ chồng anh hai" are that person and their spouse.
 _COUPLE_OF = word_set("dua thang con chau be anh chi")
-# (and "vậy thôi", "vậy đó" that end a hesitant list)
-_LIST_FILLERS = word_set("da vang a o u thoi nua nha nhe ne co gom la cua chỉ vay")
+# (and "vậy thôi", "vậy đó" that end a hesitant list, "thì" of "ờ... thì...")
+_LIST_FILLERS = word_set("da vang a o u thi thoi nua nha nhe ne co gom la cua chỉ vay")
 
 
 def names_in(text: str) -> frozenset[str]:
@@ -141,7 +141,22 @@ def people_listed(
             i = at[i].end  # "anh hai", "chị Ba", "chú Tư": who they are, not how many
         while i < len(fol) and (fol[i] in _DESCRIBING or fol[i] in names):
             i += 1
+        i = _after_birth(fol, i)
     return total if units >= 2 and total <= MAX_PEOPLE else 0
+
+
+# "đứa con gái mới sinh (tháng trước)": when the person just named was born describes them.
+_BORN = (("moi", "sinh"), ("moi", "de"), ("so", "sinh"), ("moi", "sanh"))
+_WHEN = (("thang", "truoc"), ("tuan", "truoc"), ("nam", "ngoai"), ("hom", "qua"),
+         ("thang", "roi"), ("tuan", "roi"))  # fmt: skip
+
+
+def _after_birth(fol: list[str], i: int) -> int:
+    """The index after a birth said of the person just named ("mới sinh tháng trước")."""
+    if tuple(fol[i : i + 2]) not in _BORN:
+        return i
+    i += 2
+    return i + 2 if tuple(fol[i : i + 2]) in _WHEN else i
 
 
 # Southern families name siblings, uncles and aunts by birth order: "anh hai" is the eldest

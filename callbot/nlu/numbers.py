@@ -308,6 +308,7 @@ def digits_to_words(digits: str) -> str:
 # off ("ba ngườ", "một mìn"): read as "người"/"mình" right after a number word only.
 _COUNTER_FORMS = {"mạng": "người", "mống": "người", "ngườ": "người", "ngừ": "người", "mìn": "mình"}
 _COUNTERS = frozenset({"người", "mình", "khẩu", "nhân"})
+_COUNTERS_PLAIN = frozenset({"nguoi", "khau"})  # ("mình", "nhân" typed plain are other words)
 # What may follow a count that ends the answer ("bống người thôi", "chính người ạ").
 _COUNT_TAIL = word_set("ạ à a thôi tất cả nha nhé hà đó luôn vậy hết")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -322,6 +323,9 @@ def counted_slips(text: str) -> str:
     low = [TEN_UNTONED if m.group().lower() in _TEN_SLIPS else m.group().lower() for m in words]
     for i, w in enumerate(low[:-1]):  # typed plain, "mui" (mũi, mùi) before a digit word
         if w == "mui" and low[i + 1] in DIGIT_WORDS:
+            low[i] = TEN_UNTONED
+    for i, w in enumerate(low[:-1]):  # "mường người": "mười" with its final sound off
+        if fold_word(w) == "muong" and fold_word(low[i + 1]) in _COUNTERS_PLAIN:
             low[i] = TEN_UNTONED
     for i, w in enumerate(low):
         if (

@@ -31,7 +31,8 @@ from callbot.nlu.phone_corrections import (
     withdrawal,
     without_rejected,
 )
-from callbot.nlu.phone_restarts import new_starts
+from callbot.nlu.phone_parts import PartFix, part_fix
+from callbot.nlu.phone_restarts import new_starts, stutters_joined, without_restarts
 from callbot.nlu.phone_words import SOUTHERN_ZERO, digit_view, spelled_repeats
 from callbot.nlu.text import tokens, word_set
 
@@ -226,6 +227,10 @@ def extract_phone(text: str) -> Extraction | None:
         return Extraction("", 0.2, text.strip(), reason="withdrawn")
     if hesitation.withdrawn(text, digits=True):
         return None  # "… à không, để tôi coi lại số đã": nothing in its place
+    part = part_fix(text)
+    fixed_part = _with_part(part) if part is not None else None
+    if fixed_part is not None:
+        return fixed_part
     fix = last_digits_fix(text)
     if fix is not None:
         fixed = _with_last_digits(*fix)
@@ -267,6 +272,24 @@ def _with_last_digits(before: str, new: str, count: int, first: bool) -> Extract
     return Extraction(digits, round(said.confidence * 0.9, 3), heard)
 
 
+def _with_part(fix: PartFix) -> Extraction | None:
+    """ "…, à nhầm, nhóm giữa là hai hai năm": the number said with the part named replaced;
+    None (read as said) where it names no part of a number said whole."""
+    before = fix.before
+    split = correction(before)
+    if split is not None and not split[1].strip(" ,.…"):
+        before = split[0]  # "…, à nhầm, chữ số thứ năm là tám": the mark names no digit
+    said = _extract(before)
+    groups = said_groups(before)
+    if said is None or said.confidence < 0.5 or "".join(groups) != said.value:
+        return None
+    digits = fix.applied(groups)
+    if digits is None or check_phone(digits).kind != check_phone(said.value).kind:
+        return None
+    heard = f"{before.strip(' ,.…')} … {fix.new}"
+    return Extraction(digits, round(said.confidence * 0.9, 3), heard)
+
+
 # (Here, not in phone_corrections.py: where the caller went back to is told by which
 # digits make a valid number.)
 def _replace_last_group(before: str, after: str) -> Extraction | None:
@@ -302,26 +325,11 @@ def _pauses(text: str) -> frozenset[int]:
     return frozenset(found)
 
 
-def _without_restarts(text: str) -> str | None:
-    """The answer with each fragment dropped that the next group says again in full
-    ("bốn bốn... bốn bốn chín hai"), or None when there is none."""
-    chunks = [c for c in GROUP_BREAK.split(text) if tokens(c)]
-    if not chunks:
-        return None
-    said = [[t for t in number_tokens(tokens(c)) if t in NUMBER_WORDS] for c in chunks]
-    kept = [
-        c
-        for c, this, nxt in zip(chunks, said, [*said[1:], []], strict=True)
-        if not (this and len(this) < len(nxt) and nxt[: len(this)] == this)
-    ]
-    return ", ".join(kept) if len(kept) < len(chunks) else None
-
-
 def _extract(text: str) -> Extraction | None:
     found = _extract_said(text)
     if found is not None and found.confidence >= 0.5:
         return found
-    restarted = _without_restarts(text)
+    restarted = without_restarts(text)
     again = _extract_said(restarted) if restarted else None
     if again is not None and again.confidence >= 0.5:
         return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
@@ -335,6 +343,10 @@ def _extract(text: str) -> Extraction | None:
             and "".join(said_groups(start)) == again.value
         ):
             return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
+    joined = stutters_joined(text)
+    again = _extract_said(joined) if joined else None
+    if again is not None and again.confidence >= 0.5:
+        return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
     return found
 
 

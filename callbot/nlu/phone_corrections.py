@@ -87,10 +87,11 @@ def _digits_of(text: str) -> list[str]:
 
 # The last (or first) digits named and said again after the number: "…, à số cuối là hai
 # chớ không phải một", "hai số cuối là ba bốn", "số chót không phải một mà là hai", "…, à
-# nhầm, số đầu là không ba bốn sáu".
+# nhầm, số đầu là không ba bốn sáu", "…, à lộn, đầu là…" (right after a pause), "nhóm đầu là…".
 _LAST_DIGITS = MarkedPattern.of(
     re.compile(
-        r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?\bsố\s+"
+        r"(?:\b(?P<count>hai|ba|bốn|2|3|4)\s+)?(?:\b(?:con|chữ)\s+)?"
+        r"(?:\bsố\s+|(?P<bare>\b(?:nhóm|cụm)\s+|(?<=[,;.…])\s*))"
         r"(?P<end>cuối|chót|đầu)(?:\s+(?:cùng|tiên))?\b(?P<rest>.*)$"
     )
 )
@@ -124,6 +125,8 @@ def last_digits_fix(text: str) -> tuple[str, str, int, bool] | None:
         return None
     mark = found[-1]
     rest = mark.group("rest")
+    if mark.group("bare") is not None and not fold(rest).lstrip().startswith("la "):
+        return None  # without "số", only "…, đầu là …" names digits: "cuối tuần" does not
     first = _REJECTED_FIRST.for_text(low).match(rest)
     said = (first or _NEW_DIGITS.for_text(low).match(rest)).group("new")
     words = [w for w in number_tokens(tokens(said)) if w not in _AROUND_DIGITS]

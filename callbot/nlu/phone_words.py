@@ -78,7 +78,7 @@ def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], f
             continue
         before = i > 0 and kinds[i - 1] == "digit"
         after = i + 1 == len(raw) or kinds[i + 1] == "digit"
-        if before and after:
+        if (before and after) or _opens_number(raw, folded, kinds, i):
             f = folded[i]
             out[i] = _RUN_SLIPS.get(raw[i]) or _slip_digit(raw[i], f)
             slips.add(i)
@@ -89,6 +89,19 @@ def digit_view(raw: list[str], *, final_zero: bool = True) -> tuple[list[str], f
         if f in EMPTY_TENS and opens and out[i + 1] in DIGIT_WORDS:
             out[i] = "khong"
     return out, frozenset(slips)
+
+
+# The digits a mobile or landline goes on with after its leading zero (02, 03, 05, 07–09).
+_SECOND_DIGITS = frozenset({"hai", "ba", "nam", "bay", "tam", "chin", "2", "3", "5", "7", "8", "9"})
+
+
+def _opens_number(raw: list[str], folded: list[str], kinds: list[str], i: int) -> bool:
+    """ "khôn ba bảy năm…": every number opens with a zero, so a "khôn" opening a run is
+    that zero where the digit after it is one a number goes on with ("khôn, không chín…" is
+    the word, then the number)."""
+    opens = raw[i] == "khôn" or folded[i] == "khon"
+    nxt = folded[i + 1] if i + 1 < len(raw) else ""
+    return opens and kinds[i + 1 : i + 2] == ["digit"] and nxt in _SECOND_DIGITS
 
 
 def _slip_digit(word: str, f: str) -> str:

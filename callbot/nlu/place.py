@@ -158,6 +158,16 @@ def _numbered_district(acc: list[str], fol: list[str], i: int) -> tuple[Place, i
         number, end = _ORDINALS[fol[i]], i + 1
     elif (phrase := parse_number_at(view, i)) is not None:
         number, end = phrase.value, phrase.end
+        # "quận mười... mười một": the number said again and extended is the one meant.
+        again, said = parse_number_at(view, end), view[i:end]
+        # (Only to a district there is: "quận hai... hai mươi" is no Quận 20.)
+        if (
+            again is not None
+            and again.end > end + len(said)
+            and view[end : end + len(said)] == said
+            and again.value in numbered_districts()
+        ):
+            number, end = again.value, again.end
         if slip is not None and slip < end:
             confidence = _SLIPPED_CONFIDENCE
     else:

@@ -31,6 +31,7 @@ from callbot.nlu.text import (
     typed_plain,
     word_set,
 )
+from callbot.nlu.yes_no_spelling import respellings, respelt
 
 # Third parties outrank the caller: "hàng xóm tôi" mentions "tôi" but is about the neighbour.
 _PRIORITY = {NEIGHBOUR: 4, OTHER: 3, FAMILY: 2, SELF: 1}
@@ -197,7 +198,25 @@ def subject_from_key(digit: str) -> str | None:
     return None
 
 
+# Every word of the cues, as it should be written: "bà ngọai" (the tone mark on the other
+# vowel, as an older keyboard habit puts it) is "bà ngoại", the same letters and tone.
+_RESPELLINGS = respellings(
+    word
+    for table in (_CUES, EXACT_CUES)
+    for cues in table.values()
+    for cue, _ in cues
+    for word in cue.split()
+)
+_WORD = re.compile(r"\w+")
+
+
+def _respelt(text: str) -> str:
+    """``text`` with each cue word written askew written as it should be."""
+    return _WORD.sub(lambda m: respelt(m.group().lower(), _RESPELLINGS) or m.group(), text)
+
+
 def extract_subject(text: str) -> Extraction | None:
+    text = _respelt(text)
     if withdrawn(text):
         return None  # "Quận một, à không… để tôi hỏi lại đã": nothing in its place
     norm = normalise(text)

@@ -19,6 +19,11 @@ CUES: dict[str, tuple[tuple[str, float], ...]] = {
         ("chính tôi", 2),
         ("chính mình", 2),
         ("chính em", 2),
+        # ("chính con", "chính cháu", "chính tui": the caller's own self-word after "chính";
+        # "chính con tôi" is the caller's child, the family cue "con tôi" outranks it.)
+        ("chính con", 2),
+        ("chính cháu", 2),
+        ("chính tui", 2),
         ("bản thân em", 2),
         ("cá nhân", 2),
         ("tôi cần", 1),

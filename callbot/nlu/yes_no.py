@@ -19,6 +19,7 @@ from callbot.nlu.yes_no_hedges import HEDGED_YES, deliberation_end, is_hedged, w
 from callbot.nlu.yes_no_spelling import clipped_no_at, respellings, respelt
 from callbot.nlu.yes_no_turns import (
     names_wrong_detail,
+    on_the_number,
     one_sound_slips,
     qualified_yes,
     split_turn,
@@ -136,6 +137,10 @@ def extract_yes_no(text: str, *, expect: str = EXPECT_YES_NO) -> Extraction | No
     # "Sai… à không, đúng, đúng rồi": what the caller said after correcting themselves.
     # "Đúng rồi, ủa khoan, sai số nhà rồi": the answer after the turn; none after it, and
     # the first one was taken back.
+    if expect == EXPECT_YES_NO:
+        settled = on_the_number(text)  # "gọi số khác đi", "… chứ không phải mười một"
+        if settled is not None:
+            return Extraction(settled, 0.85 if settled == NO else 0.8, text.strip(" ,.…"))
     if expect == EXPECT_YES_NO and withdrawn(text):
         return Extraction(YES, UNCLEAR, text)  # "đúng, à thôi, để tôi coi lại": taken back
     turn = split_turn(text) if expect == EXPECT_YES_NO else None

@@ -24,6 +24,7 @@ CLAUSE_BREAK = "qqbreakqq"
 # firm yes or no, whatever answer words they contain: unclear, and the bot asks again.
 _HEDGES = (
     "chua chac",
+    "chua biet",  # undecided: "chắc… chưa biết nữa", not a "chưa" (not yet) that says no
     "de xem",
     "de toi xem",
     "de em xem",
@@ -141,6 +142,17 @@ def deliberation_end(plain: list[str], clause_break: str = CLAUSE_BREAK) -> int 
     return None
 
 
+# The caller did not hear the question ("nói gì tui hổng nghe", "không nghe rõ"): its "không"
+# is not a no. Only where the clause ends there: "hổng nghe ai nói vậy" is a no.
+_NOT_HEARD = re.compile(
+    rf"\b(?:khong|hong|hok|chua) nghe(?: (?:ro|gi|duoc|kip|thay|het))*(?: (?:a|chi|em|anh))?"
+    rf"\s*(?:{CLAUSE_BREAK}|$)"
+)
+
+
+_FORGOT_TO_SAY = re.compile(r" (?:quên|quen) (?=(?:nói|kể|dặn|báo|noi|ke|dan|bao) )")
+
+
 def is_hedged(exact: str, folded: str, plain: list[str]) -> bool:
     """Whether the answer hedges or is puzzled. ``exact`` and ``folded``: its normalised
     tokens (clause breaks kept) joined and padded with spaces, as written and folded;
@@ -148,6 +160,8 @@ def is_hedged(exact: str, folded: str, plain: list[str]) -> bool:
     # Typed without any marks, "chac dung" is "chắc đúng": the marked hedges count folded.
     # "để tôi nói lại": the caller offers to say it again (after a "no"), not puzzlement.
     hedge_exact = _READBACK_JUDGED.sub(" ", _RESTATING.sub(" ", exact))
+    # "mà con quên nói là …": the caller adds what they forgot to say, not that they forget.
+    hedge_exact = _FORGOT_TO_SAY.sub(" ", hedge_exact)
     hedge_folded = " " + fold(hedge_exact.strip()) + " "
     if exact == folded:
         found = any(f" {fold(h)} " in hedge_folded for h in _HEDGES)
@@ -156,6 +170,8 @@ def is_hedged(exact: str, folded: str, plain: list[str]) -> bool:
     # "cũng được" ("fine, whatever") opening the answer hedges; after a firm yes ("được chớ,
     # gọi số này cũng được") it agrees.
     found = found or " cung duoc " in hedge_folded.split(CLAUSE_BREAK)[0]
+    if _NOT_HEARD.search(" ".join(plain)):
+        return True
     return found or _SURE_ASKED.search(" ".join(plain)) is not None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.text import MarkedPattern, fold, typed_plain, word_set
+from callbot.nlu.text import MarkedPattern, fold, split_self_correction, typed_plain, word_set
 
 # (the pattern, whether nothing answered after it leaves the answer unclear)
 _TURNS_MARKED = re.compile(
@@ -177,3 +177,49 @@ def one_sound_slips() -> dict[str, str]:
     return {
         s: w for s, w in (yes | no).items() if not (s in yes and s in no) and s not in _NEAR_REAL
     }
+
+
+# The caller asks for another number than the one read back: "gọi số khác đi" (and "khác"
+# heard one sound off, "số khát"), "gọi vào số di động của em thì hơn" (folded).
+_OTHER_NUMBER_ASKED = re.compile(
+    r"\bso (?:\w+ )?(?:khac|khat|khach)\b"
+    r"|\bgoi (?:vao |qua |cho )?so (?!nay\b)(?:\w+ ){0,6}?thi (?:\w+ )?hon\b"
+)
+# "… số nhà là mười bảy chứ không phải mười một": a detail read back corrected (folded).
+_NOT_THAT = re.compile(r"\b(?:chu|cho) (?:khong|hong|hok) phai\b")
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(unicodedata.normalize("NFC", text))).split())
+
+
+def asks_other_number(text: str) -> bool:
+    """Whether ``text`` asks to be called on another number than this one."""
+    return _OTHER_NUMBER_ASKED.search(_folded(text)) is not None
+
+
+def accepts_this_number(text: str) -> bool:
+    """Whether ``text`` settles for this number after all ("à thôi, gọi số này cũng được")."""
+    folded = f" {_folded(text)} "
+    return " so nay " in folded and (" cung duoc " in folded or " duoc " in folded)
+
+
+def corrects_a_detail(text: str) -> bool:
+    """Whether ``text`` puts a detail right: "X chứ không phải Y"."""
+    return _NOT_THAT.search(_folded(text)) is not None
+
+
+def on_the_number(text: str) -> str | None:
+    """The answer the caller's last words give about the number or a detail: another number
+    asked for, or a detail put right ("… chứ không phải mười một"), is "no"; a request for
+    another number taken back for this one ("số khác đi, à thôi, số này cũng được") "yes"."""
+    corrected = split_self_correction(text)
+    last = corrected[1] if corrected is not None and corrected[1].strip(" ,.…") else text
+    if any(f" {b} " in f" {_folded(last)} " for b in _BUT_PLAIN):
+        return None  # "được, nhưng gọi số khác buổi tối": a qualified yes (qualified_yes)
+    if asks_other_number(last) or corrects_a_detail(last):
+        return "no"
+    taken_back = corrected is not None and asks_other_number(corrected[0])
+    if taken_back and accepts_this_number(corrected[1]):
+        return "yes"
+    return None
