@@ -15,8 +15,8 @@ from callbot.nlu.household_clauses import (
     counted_aloud,
     restated_as_group,
     without_ages,
+    without_false_starts,
     without_people_away,
-    without_restarts,
 )
 from callbot.nlu.household_people import (
     FIXED_COUNTS,
@@ -92,7 +92,7 @@ def extract_household(text: str) -> Extraction | None:
     text = without_ages(counted_slips(text))  # "tôi bảy mươi tuổi" says no count
     text = _COUNTING_ALOUD.for_text(text).sub(" ", text)
     if counted_aloud(_fol(text)) is None:  # ("ba... bốn... năm... năm người" counts up)
-        text = without_restarts(text)
+        text = without_false_starts(text)
     corrected = split_self_correction(text)
     if corrected is not None:
         regrouped = _group_corrected(*corrected)

@@ -127,7 +127,7 @@ _PAUSE = re.compile(r"(?:\s*(?:\.\.\.|…|[,.;])\s*(?:(?:ờ|ơ|à|ừm|ưm|o|a|
 _RESTATED_MAX = 4  # the most words a caller says again after faltering
 
 
-def without_restarts(text: str) -> str:
+def without_false_starts(text: str) -> str:
     """The answer with each false start dropped: words said just before a pause and said
     again right after it, where the caller goes on ("hai... hai vợ chồng", "mười bốn...
     mười bốn người"), are said once, so a number said twice is never read as two numbers,
@@ -160,9 +160,12 @@ def _numbers_in(pieces: list[str]) -> bool:
 
 
 # "Ngoài tôi ra còn ba người nữa": the people counted are besides those named ("ngoài …
-# ra", "trừ … ra"), so those named are part of the household too.
+# ra", "trừ tôi ra"), so those named are part of the household too. "Trừ" (except) names
+# the caller so; others it may leave out ("trừ hai đứa con ra còn ba người" is 3).
 _BESIDES = MarkedPattern.of(
-    re.compile(r"\b(?:ngoài|trừ)\s+(?P<who>\w+(?:\s+\w+){0,3}?)\s+ra\b(?P<rest>.*)$", re.IGNORECASE)
+    re.compile(
+        r"\b(?P<how>ngoài|trừ)\s+(?P<who>\w+(?:\s+\w+){0,3}?)\s+ra\b(?P<rest>.*)$", re.IGNORECASE
+    )
 )
 
 _TOTAL_SAID = ("tong cong", "tat ca", "vi chi", "ke ca", "tinh luon", "tinh ca")
@@ -178,6 +181,8 @@ def besides(text: str, count: Callable[[str], Extraction | None]) -> Extraction 
     named = count(found.group("who"))
     if len(who) == 1 and (who[0] in PRONOUNS or who[0] in ("con", "chau")):  # the caller
         named = Extraction("1", 0.9, who[0])
+    elif fold(found.group("how").lower()) == "tru":
+        return None
     others = count(found.group("rest"))
     if named is None or others is None or min(named.confidence, others.confidence) < 0.5:
         return None

@@ -37,6 +37,7 @@ from callbot.nlu.phone_words import SOUTHERN_ZERO, digit_view, spelled_repeats
 from callbot.nlu.text import tokens, word_set
 
 MOBILE_PREFIXES = frozenset({"03", "05", "07", "08", "09"})
+_STUTTER_JOINED = 0.55  # just over acceptance, under hearing.WEAK_READING
 # Words said around or between digit groups that do not end the number.
 _FILLERS = word_set(
     "so la cua toi em minh con chau a o u um uh e thi nhe nha dien thoai di dong "
@@ -346,7 +347,9 @@ def _extract(text: str) -> Extraction | None:
     joined = stutters_joined(text)
     again = _extract_said(joined) if joined else None
     if again is not None and again.confidence >= 0.5:
-        return Extraction(again.value, round(again.confidence * _RESTARTED, 3), again.heard)
+        # A digit said again at a pause may be a stutter or the next digit ("chín… chín
+        # chín tám"): taken, but weakly (a doubtful transcript's weak reading is dropped).
+        return Extraction(again.value, _STUTTER_JOINED, again.heard)
     return found
 
 

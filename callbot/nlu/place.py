@@ -138,8 +138,9 @@ _DIGITS_SPOKEN = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám"
 
 def _final_slip(word: str, *, tones: bool) -> str | None:
     """The folded digit ``word`` is with its final consonant heard as one the South says
-    alike ("mộc" for "một": final c/t, n/ng), the same tone: no sound of it differs."""
-    if word in _DIGITS_SPOKEN:
+    alike ("mộc" for "một": final c/t), the same tone: no sound of it differs. Not n/ng/nh:
+    "chính", "bống" are words of their own, far likelier heard than a slip of "chín"."""
+    if word in _DIGITS_SPOKEN or word[-1:] not in ("c", "t"):
         return None
     for digit in _DIGITS_SPOKEN:
         if sound_distance(word, digit, tones=tones) == 0:

@@ -16,14 +16,9 @@ from callbot.nlu.numbers import NUMBER_WORDS
 from callbot.nlu.text import fold, fold_word, normalise, split_self_correction, word_set
 from callbot.nlu.yes_no_hedges import CLAUSE_BREAK as _BREAK
 from callbot.nlu.yes_no_hedges import HEDGED_YES, deliberation_end, is_hedged, without_softeners
+from callbot.nlu.yes_no_number import on_the_number
 from callbot.nlu.yes_no_spelling import clipped_no_at, respellings, respelt
-from callbot.nlu.yes_no_turns import (
-    names_wrong_detail,
-    on_the_number,
-    one_sound_slips,
-    qualified_yes,
-    split_turn,
-)
+from callbot.nlu.yes_no_turns import names_wrong_detail, one_sound_slips, qualified_yes, split_turn
 
 _CLAUSE_MARK = re.compile(r"[,.;:!?…]")
 # The question echoed back before the answer ("gọi lại số này hả... ừm, được"): the answer
@@ -124,6 +119,9 @@ _QUESTIONS = ("bao giờ", "khi nào", "chừng nào", "bao lâu", "mấy giờ"
 _COUNTED = word_set("may vai mot hai ba chut xiu cho cai nhieu it phan diem")
 # Words that answer, before a deliberation ("đúng, để tôi xem lại"): the answer was given.
 _ANSWERING = _YES_WORDS | _NO_WORDS | _NEGATORS
+# The answer words that commit a hedged yes ("chắc là đúng", "hình như có", "chắc không sai
+# đâu"), folded; a particle does not ("chắc ừ").
+_COMMITTING = frozenset({"dung", "duoc", "phai", "chinh", "vang", "co", "sai"})
 # Particles that may open a clause before its answer word ("dạ, không").
 _CLAUSE_OPENERS = frozenset({"da", "a", "o", "e"})
 
@@ -205,16 +203,15 @@ def _extract(text: str, expect: str) -> Extraction | None:
     found = _read(softened, text, expect) if any(t != _BREAK for t in softened) else None
     if found is not None and found.value == NO and found.confidence >= ACCEPT_CONFIDENCE:
         return Extraction(NO, min(found.confidence, HEDGED_NO), found.heard)
-    committed = found is not None and fold_word(found.heard) not in _WEAK_YES | _PARTICLE_YES
+    # "Chắc là đúng", "tôi nghĩ là được, chắc vậy": hedged but committed, a yes only just
+    # above the acceptance threshold (puzzled answers were left unclear above). Only a word
+    # that judges the readback commits: "chắc ừ", "chắc có" do not.
     if (
         found is not None
         and found.value == YES
         and found.confidence >= ACCEPT_CONFIDENCE
-        and committed
+        and set(fold(found.heard).split()) & _COMMITTING
     ):
-        # "Chắc là đúng", "tôi nghĩ là được, chắc vậy": hedged but committed, a yes only
-        # just above the acceptance threshold (puzzled answers were left unclear above; a
-        # particle is no commitment: "chắc vậy ạ" may be "chắc vậy à?").
         return Extraction(YES, min(found.confidence, HEDGED_YES), found.heard)
     return Extraction(YES, UNCLEAR, said)
 

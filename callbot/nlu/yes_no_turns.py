@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from callbot.nlu.text import MarkedPattern, fold, split_self_correction, typed_plain, word_set
+from callbot.nlu.text import MarkedPattern, fold, typed_plain, word_set
 
 # (the pattern, whether nothing answered after it leaves the answer unclear)
 _TURNS_MARKED = re.compile(
@@ -50,7 +50,7 @@ def split_turn(text: str) -> tuple[str, bool] | None:
 
 # A later clause of a yes that opens with these qualifies it.
 _BUT = ("nhưng", "có điều", "chỉ là", "trừ", "mỗi tội")
-_BUT_PLAIN = tuple(fold(b) for b in _BUT)
+BUT_PLAIN = tuple(fold(b) for b in _BUT)
 # Words that say part of the readback is wrong ("tên bị ghi lộn", "số nhà sai rồi").
 _WRONG = ("sai", "lon", "nham", "trat", "chua dung", "khong dung", "khong phai", "chua chinh xac")
 _NOT_BEFORE_WRONG = frozenset({"khong", "chua", "chang", "hong", "dau"})
@@ -86,8 +86,16 @@ _CALL_TIME = re.compile(
     r" (?:buoi (?:toi|sang|trua|chieu)|ban (?:ngay|dem)|cuoi tuan|gio (?:trua|hanh chinh|lam)"
     r"|(?:toi|chieu|trua) (?:nay|mai)|sang mai|ngay mai|(?:sau|truoc|tu) \w+(?: \w+)? gio) "
 )
-# ("mới" alone is "only then": "cuối tuần mới gọi"; "số mới" is a new number.)
-_OTHER_NUMBER = frozenset({"khac", "kia", "doi", "nham", "lon"})
+# ("mới" alone is "only then": "cuối tuần mới gọi"; "số mới" is a new number.) Nor where it
+# names a number or a person to call ("gọi số của chồng tôi", "gọi cho con trai tôi"): a
+# yes to this number cannot be told from it.
+_OTHER_NUMBER = frozenset({"khac", "kia", "doi", "nham", "lon", "so", "cua", "chong", "vo"})
+_SOMEONE = (" con trai ", " con gai ", " ong xa ", " ba xa ", " nguoi nha ")
+
+
+def names_another(tail: str) -> bool:
+    """Whether a "but" clause (folded) names a number or a person to call."""
+    return bool(_OTHER_NUMBER & set(tail.split())) or any(w in f" {tail} " for w in _SOMEONE)
 
 
 def asks_call_time(tail: str) -> bool:
@@ -96,8 +104,7 @@ def asks_call_time(tail: str) -> bool:
     return (
         _CALL_TIME.search(tail) is not None
         and bool(_CALL_WORDS & set(words))
-        and not _OTHER_NUMBER & set(words)
-        and " so moi " not in tail
+        and not names_another(tail)
     )
 
 
@@ -129,7 +136,7 @@ def qualified_yes(text: str) -> str | None:
         return "no"  # "đúng mà cái hẻm hông phải hẻm đó"
     # The "but" must follow a pause or the yes itself: "nhưng" opens the next clause.
     seen = re.sub(r"[^\w\s,.;:!?…]", " ", fold(raw) if plain else raw)
-    buts = _BUT_PLAIN if plain else _BUT
+    buts = BUT_PLAIN if plain else _BUT
     hits = [m for b in buts for m in re.finditer(rf"(?:^|[,.;:!?…]|\s)\s*{b}\b", seen)]
     if not hits:
         return None
@@ -145,8 +152,9 @@ def qualified_yes(text: str) -> str | None:
             if after[:1] and after[0] in _NOT_AFTER_WRONG:
                 continue  # "sai gì đâu", "sai đâu"
             return "no"
-    if words and (any(f" {h} " in tail for h in _HASTE) or asks_call_time(tail)):
-        return "yes"
+    haste = any(f" {h} " in tail for h in _HASTE)
+    if words and (haste or asks_call_time(tail)) and not names_another(tail):
+        return "yes"  # (not "nhưng gọi giùm số của con tôi": another number)
     return "unclear"
 
 
@@ -177,49 +185,3 @@ def one_sound_slips() -> dict[str, str]:
     return {
         s: w for s, w in (yes | no).items() if not (s in yes and s in no) and s not in _NEAR_REAL
     }
-
-
-# The caller asks for another number than the one read back: "gọi số khác đi" (and "khác"
-# heard one sound off, "số khát"), "gọi vào số di động của em thì hơn" (folded).
-_OTHER_NUMBER_ASKED = re.compile(
-    r"\bso (?:\w+ )?(?:khac|khat|khach)\b"
-    r"|\bgoi (?:vao |qua |cho )?so (?!nay\b)(?:\w+ ){0,6}?thi (?:\w+ )?hon\b"
-)
-# "… số nhà là mười bảy chứ không phải mười một": a detail read back corrected (folded).
-_NOT_THAT = re.compile(r"\b(?:chu|cho) (?:khong|hong|hok) phai\b")
-
-
-def _folded(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", fold(unicodedata.normalize("NFC", text))).split())
-
-
-def asks_other_number(text: str) -> bool:
-    """Whether ``text`` asks to be called on another number than this one."""
-    return _OTHER_NUMBER_ASKED.search(_folded(text)) is not None
-
-
-def accepts_this_number(text: str) -> bool:
-    """Whether ``text`` settles for this number after all ("à thôi, gọi số này cũng được")."""
-    folded = f" {_folded(text)} "
-    return " so nay " in folded and (" cung duoc " in folded or " duoc " in folded)
-
-
-def corrects_a_detail(text: str) -> bool:
-    """Whether ``text`` puts a detail right: "X chứ không phải Y"."""
-    return _NOT_THAT.search(_folded(text)) is not None
-
-
-def on_the_number(text: str) -> str | None:
-    """The answer the caller's last words give about the number or a detail: another number
-    asked for, or a detail put right ("… chứ không phải mười một"), is "no"; a request for
-    another number taken back for this one ("số khác đi, à thôi, số này cũng được") "yes"."""
-    corrected = split_self_correction(text)
-    last = corrected[1] if corrected is not None and corrected[1].strip(" ,.…") else text
-    if any(f" {b} " in f" {_folded(last)} " for b in _BUT_PLAIN):
-        return None  # "được, nhưng gọi số khác buổi tối": a qualified yes (qualified_yes)
-    if asks_other_number(last) or corrects_a_detail(last):
-        return "no"
-    taken_back = corrected is not None and asks_other_number(corrected[0])
-    if taken_back and accepts_this_number(corrected[1]):
-        return "yes"
-    return None
